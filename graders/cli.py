@@ -1,0 +1,211 @@
+"""`python -m graders <verb>` — one verb per step of the flow.
+
+  assets                         build the offline data (cached)
+  release [ASSIGNMENT]           source/ → release/ (nbgrader generate_assignment)
+  autograde ASSIGNMENT [--student S ...] [--no-sandbox]
+  feedback [ASSIGNMENT] [--student S ...]
+  scores [--json] [--assignment A]
+  demo                           release → simulated class submits → autograde → feedback → summary
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+
+def _console():
+    from rich.console import Console
+    import shutil
+    return Console(highlight=False, width=max(120, shutil.get_terminal_size((120, 40)).columns))
+
+
+def _load(args):
+    from .config import load_config
+    return load_config(args.config)
+
+
+def _require_assets(cfg):
+    from .assets import build
+    build(cfg, log=lambda m: _console().print(f"[dim]{m}[/dim]"))
+
+
+def _check_sandbox(cfg, no_sandbox: bool):
+    from .config import ConfigError
+    from .farm.sandbox import SandboxUnavailable, probe
+    from .nbgrader_settings import NO_SANDBOX_ENV, sandbox_enabled, sandbox_refusal
+
+    if no_sandbox:
+        os.environ[NO_SANDBOX_ENV] = "1"
+        _console().print("[bold yellow]Warning: --no-sandbox — student code runs unconfined on this machine.[/]")
+        return
+    if not sandbox_enabled(cfg):
+        raise ConfigError(f"{cfg.path}: SANDBOX['enabled'] is False. Fix: set it to True, or pass --no-sandbox "
+                          "to confirm you want student code to run unconfined")
+    try:
+        probe()
+    except SandboxUnavailable as exc:
+        raise ConfigError(sandbox_refusal(exc)) from None
+
+
+def cmd_assets(args) -> int:
+    from .assets import build
+    build(_load(args), force=args.force, log=_console().print)
+    return 0
+
+
+def cmd_release(args) -> int:
+    from .release import release
+    cfg = _load(args)
+    _require_assets(cfg)
+    for name in ([args.assignment] if args.assignment else list(cfg.assignments)):
+        out = release(cfg, name)
+        _console().print(f"released {name} → {out.relative_to(cfg.root)}")
+    return 0
+
+
+def _report_batch(batch) -> int:
+    con = _console()
+    ok = len(batch.outcomes) - len(batch.failed)
+    con.print(f"{batch.assignment}: graded {ok}/{len(batch.outcomes)} submissions"
+              + (f", {len(batch.failed)} with errors:" if batch.failed else ""))
+    for o in batch.failed:
+        con.print(f"  [red]✗ {o.student}[/red]: {o.error}")
+    return 1 if batch.failed else 0
+
+
+def cmd_autograde(args) -> int:
+    from .farm.autograde import autograde
+    cfg = _load(args)
+    _require_assets(cfg)
+    _check_sandbox(cfg, args.no_sandbox)
+    batch = autograde(cfg, args.assignment, students=args.student or None, progress=not args.quiet)
+    return _report_batch(batch)
+
+
+def cmd_feedback(args) -> int:
+    from .farm.autograde import nbgrader_api
+    cfg = _load(args)
+    api = nbgrader_api(cfg)
+    failed = 0
+    for name in ([args.assignment] if args.assignment else list(cfg.assignments)):
+        graded = cfg.root / "autograded"
+        students = args.student or sorted(p.name for p in graded.iterdir() if (p / name).is_dir()) \
+            if graded.is_dir() else []
+        for student in students:
+            res = api.generate_feedback(name, student, force=True)
+            if not res.get("success"):
+                failed += 1
+                _console().print(f"[red]✗ feedback {name}/{student}[/red]: {(res.get('error') or '')[-300:]}")
+        _console().print(f"feedback {name}: {len(students) - failed}/{len(students)} written to feedback/")
+    return 1 if failed else 0
+
+
+def cmd_scores(args) -> int:
+    from .gradebook import scores
+    cfg = _load(args)
+    rows = scores(cfg.db_url, assignment=args.assignment, student=args.student)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+        return 0
+    from rich.table import Table
+    table = Table(title="scores")
+    for col in ("student", "assignment", "notebook", "cell", "score", "max_score"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["student"], r["assignment"], r["notebook"], r["cell"], f"{r['score']:g}", f"{r['max_score']:g}")
+    _console().print(table)
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from . import demo
+    from .farm.autograde import autograde, nbgrader_api
+    from .release import release
+
+    cfg = _load(args)
+    con = _console()
+    t0 = time.perf_counter()
+    _require_assets(cfg)
+    _check_sandbox(cfg, args.no_sandbox)
+    api = nbgrader_api(cfg)
+    status = 0
+    for name in cfg.assignments:
+        if name not in demo.CLASSES:
+            continue
+        release(cfg, name, api=api)
+        con.print(f"[bold]1. release[/bold] {name} → release/{name}")
+        who = demo.submit(cfg, name)
+        con.print(f"[bold]2. submit[/bold] {len(who)} simulated students: {', '.join(who)}")
+        batch = autograde(cfg, name, students=who, progress=not args.quiet)
+        status |= _report_batch(batch)
+        con.print(f"[bold]3. autograde[/bold] done")
+        for student in who:
+            res = api.generate_feedback(name, student, force=True)
+            if not res.get("success"):
+                status = 1
+                con.print(f"[red]feedback failed for {student}[/red]")
+        con.print(f"[bold]4. feedback[/bold] feedback/<student>/{name}/*.html")
+        con.print(demo.summary_table(cfg, name))
+    con.print(f"demo finished in {time.perf_counter() - t0:.0f} s")
+    return status
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m graders", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--config", help="path of course_config.py (default: the course root)")
+    sub = p.add_subparsers(dest="verb", required=True)
+
+    s = sub.add_parser("assets", help="build the offline data")
+    s.add_argument("--force", action="store_true", help="rebuild even when up to date")
+    s.set_defaults(fn=cmd_assets)
+
+    s = sub.add_parser("release", help="generate the student version of an assignment")
+    s.add_argument("assignment", nargs="?")
+    s.set_defaults(fn=cmd_release)
+
+    s = sub.add_parser("autograde", help="grade submissions in the sandbox")
+    s.add_argument("assignment")
+    s.add_argument("--student", action="append", help="only this student (repeatable)")
+    s.add_argument("--no-sandbox", action="store_true", help="run student code unconfined (trusted machines only)")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.set_defaults(fn=cmd_autograde)
+
+    s = sub.add_parser("feedback", help="write feedback HTML for students")
+    s.add_argument("assignment", nargs="?")
+    s.add_argument("--student", action="append")
+    s.set_defaults(fn=cmd_feedback)
+
+    s = sub.add_parser("scores", help="print grades from the gradebook")
+    s.add_argument("--json", action="store_true", help="JSON array, one object per graded cell")
+    s.add_argument("--assignment")
+    s.add_argument("--student")
+    s.set_defaults(fn=cmd_scores)
+
+    s = sub.add_parser("demo", help="run the whole flow on a simulated class")
+    s.add_argument("--no-sandbox", action="store_true")
+    s.add_argument("--quiet", action="store_true")
+    s.set_defaults(fn=cmd_demo)
+    return p
+
+
+def main(argv=None) -> int:
+    from .config import ConfigError
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    args = build_parser().parse_args(argv)
+    try:
+        return args.fn(args)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; grades recorded so far are kept", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

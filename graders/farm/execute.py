@@ -1,0 +1,139 @@
+"""Step 2 of autograde: run the notebook in a sandboxed kernel (nbgrader's Execute, sandboxed).
+
+`SandboxedExecute` replaces nbgrader's `Execute` in `Autograde.autograde_preprocessors`.
+Per notebook it makes a fresh work folder (scratch, artifacts, kernel runtime),
+starts the kernel inside bubblewrap (see sandbox.py) with the ipc transport, runs
+the cells with a per-cell and a whole-notebook timeout, and leaves the artifacts
+folder for the scoring step (`resources['dlcourse']`).  A kernel that dies (memory
+limit, CPU limit, crash) ends the run of that notebook, not the batch.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
+from nbclient.exceptions import DeadKernelError
+from nbformat.notebooknode import NotebookNode
+from nbgrader.preprocessors import Execute
+from traitlets import Bool, Float, Integer, Unicode
+
+from . import sandbox as sb
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernel command runs inside the sandbox."""
+
+    sandbox_spec: sb.SandboxSpec | None = None
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        cmd = super().format_kernel_cmd(extra_arguments)
+        return sb.wrap(cmd, self.sandbox_spec) if self.sandbox_spec is not None else cmd
+
+
+def _error_output(ename: str, evalue: str) -> NotebookNode:
+    return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
+
+
+class SandboxedExecute(Execute):
+    sandbox = Bool(True, help="Run the kernel in bubblewrap (False only with --no-sandbox)").tag(config=True)
+    notebook_timeout = Integer(900, help="Seconds for the whole notebook").tag(config=True)
+    memory_gb = Float(8.0, help="Address-space limit of the kernel (GiB)").tag(config=True)
+    cpu_seconds = Integer(900, help="CPU-time limit of the kernel (s)").tag(config=True)
+    language = Unicode("ko").tag(config=True)
+    public_code = Unicode("", help="Folder holding the dlcourse package").tag(config=True)
+    public_data = Unicode("", help="Folder of public data files").tag(config=True)
+    gpu = Bool(False, help="Give the kernel the GPU device nodes").tag(config=True)
+    work_root = Unicode("", help="Where per-notebook work folders are made (default: system temp)").tag(config=True)
+
+    def _messages(self):
+        if self.language == "en":
+            return {
+                "notebook_timeout": f"The whole notebook ran longer than {self.notebook_timeout} s; this cell was not run.",
+                "dead": "The kernel stopped (memory or CPU limit, or a crash); this cell was not run.",
+            }
+        return {
+            "notebook_timeout": f"노트북 전체 실행 시간 제한({self.notebook_timeout}초)을 넘어 이 셀은 실행되지 않았습니다.",
+            "dead": "커널이 종료되어(메모리·CPU 한도 초과 또는 충돌) 이 셀은 실행되지 않았습니다.",
+        }
+
+    # ── kernel ──────────────────────────────────────────────────────────────
+    def create_kernel_manager(self):
+        self.kernel_manager_class = SandboxedKernelManager
+        km = super().create_kernel_manager()
+        run = self._run
+        km.transport = "ipc"
+        km.ip = str(run["runtime"] / "kernel")
+        km.connection_file = str(run["runtime"] / "kernel.json")
+        km.sandbox_spec = run["spec"] if self.sandbox else None
+        return km
+
+    async def async_start_new_kernel(self, **kwargs):
+        kwargs["env"] = sb.kernel_env(self._run["spec"], sandboxed=self.sandbox)
+        kwargs["cwd"] = str(self._run["scratch"])
+        # the kernel's own chatter (TF banners, ipykernel notices) goes to a log, not the grader's terminal
+        self._kernel_log = open(self._run["runtime"].parent / "kernel.log", "wb")
+        kwargs["stdout"] = subprocess.DEVNULL
+        kwargs["stderr"] = self._kernel_log
+        return await super().async_start_new_kernel(**kwargs)
+
+    # nbclient's synchronous entry point is bound to its own coroutine: rebind it to ours
+    start_new_kernel = run_sync(async_start_new_kernel)
+
+    # ── cells ───────────────────────────────────────────────────────────────
+    def _cell_timeout(self, cell) -> int:
+        remaining = self._deadline - time.monotonic()
+        return int(max(1, min(self.timeout or remaining, remaining)))
+
+    async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+        if cell.cell_type != "code" or not cell.source.strip():
+            return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        status = self._run["status"]
+        if status["kernel_dead"] or time.monotonic() >= self._deadline:
+            key = "dead" if status["kernel_dead"] else "notebook_timeout"
+            status["notebook_timed_out"] |= key == "notebook_timeout"
+            status["skipped_cells"] += 1
+            cell.outputs = [_error_output("NotRun", self._messages()[key])]
+            return cell
+        try:
+            return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        except DeadKernelError:
+            status["kernel_dead"] = True
+            cell.outputs.append(_error_output("DeadKernel", self._messages()["dead"]))
+            return cell
+
+    # ── notebook ────────────────────────────────────────────────────────────
+    def preprocess(self, nb, resources=None, km=None):
+        resources = resources if resources is not None else {}
+        work = Path(tempfile.mkdtemp(prefix="dlcourse-run-", dir=self.work_root or None))
+        scratch, artifacts, runtime = work / "submission", work / "artifacts", work / "runtime"
+        for d in (scratch, artifacts, runtime):
+            d.mkdir()
+        spec = sb.SandboxSpec(scratch=scratch, artifacts=artifacts, runtime=runtime,
+                              public_code=Path(self.public_code), public_data=Path(self.public_data),
+                              limits=sb.Limits(self.memory_gb, self.cpu_seconds), language=self.language,
+                              gpu=self.gpu)
+        status = {"kernel_dead": False, "notebook_timed_out": False, "skipped_cells": 0,
+                  "sandboxed": self.sandbox, "seconds": None}
+        self._run = {"spec": spec, "scratch": scratch, "runtime": runtime, "status": status}
+        resources["dlcourse"] = {"work": str(work), "artifacts": str(artifacts), "status": status,
+                                 "notebook_dir": resources.get("metadata", {}).get("path")}
+        resources.setdefault("metadata", {})["path"] = str(scratch)
+        self._deadline = time.monotonic() + self.notebook_timeout
+        self.timeout_func = self._cell_timeout
+        started = time.monotonic()
+        try:
+            nb, resources = super().preprocess(nb, resources, km=km)
+        except DeadKernelError:
+            status["kernel_dead"] = True
+            nb = self.nb
+        finally:
+            status["seconds"] = round(time.monotonic() - started, 2)
+            shutil.rmtree(runtime, ignore_errors=True)
+            if getattr(self, "_kernel_log", None):
+                self._kernel_log.close()
+        return nb, resources

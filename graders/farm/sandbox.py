@@ -1,0 +1,164 @@
+"""The student zone: a bubblewrap sandbox around the student's Jupyter kernel.
+
+What the kernel sees:
+- the system (/usr, /etc, ...) and the Python it runs on, read-only;
+- the public helper `dlcourse` (/opt/dlcourse) and the public data (/opt/dlcourse-data), read-only;
+- its scratch folder (/submission, the notebook's working directory) and the
+  artifacts folder (/artifacts), the only places it may write besides its own tmpfs;
+- the kernel's runtime folder (connection file and ipc sockets).
+
+What it does not see: the course root, source notebooks, the gradebook, secret
+data, other submissions, the host's environment.  It runs as uid 65534 in a new
+user namespace with no capabilities, no network (private loopback only), its own
+PID namespace, and rlimits on address space and CPU time (prlimit).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SANDBOX_UID = 65534
+SCRATCH = "/submission"
+ARTIFACTS = "/artifacts"
+PUBLIC_CODE = "/opt/dlcourse"
+PUBLIC_DATA = "/opt/dlcourse-data"
+HOME = "/home/student"
+
+
+class SandboxUnavailable(RuntimeError):
+    """bubblewrap is missing or cannot create the namespaces it needs."""
+
+
+@dataclass
+class Limits:
+    memory_gb: float = 8
+    cpu_seconds: int = 900
+
+
+@dataclass
+class SandboxSpec:
+    """Everything needed to wrap one kernel command."""
+    scratch: Path                 # host folder seen as /submission (rw)
+    artifacts: Path               # host folder seen as /artifacts (rw)
+    runtime: Path                 # host folder for the connection file and sockets (rw, same path)
+    public_code: Path             # host folder holding the `dlcourse` package
+    public_data: Path             # host folder with public data files
+    limits: Limits = field(default_factory=Limits)
+    language: str = "ko"
+    gpu: bool = False
+    extra_env: dict = field(default_factory=dict)
+
+
+def _python_roots() -> list[Path]:
+    """Folders the kernel's Python needs: the venv and the base installation."""
+    roots = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), Path(sys.prefix)}
+    return sorted(roots, key=lambda p: len(str(p)))
+
+
+# Only what programs need from /etc: not shadow files, keys or host secrets.
+_ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "passwd", "group", "nsswitch.conf",
+        "hosts", "localtime", "timezone", "fonts", "ssl", "mime.types", "matplotlibrc")
+
+
+def _system_binds() -> list[str]:
+    args = []
+    if os.path.isdir("/usr"):
+        args += ["--ro-bind", "/usr", "/usr"]
+    for name in _ETC:
+        path = os.path.join("/etc", name)
+        if os.path.exists(path):
+            args += ["--ro-bind", path, path]
+    for d in ("/bin", "/sbin", "/lib", "/lib64", "/lib32"):
+        if os.path.islink(d):
+            args += ["--symlink", os.readlink(d), d]
+        elif os.path.isdir(d):
+            args += ["--ro-bind", d, d]
+    return args
+
+
+def _gpu_binds() -> list[str]:
+    args = []
+    for dev in sorted(Path("/dev").glob("nvidia*")):
+        args += ["--dev-bind", str(dev), str(dev)]
+    return args
+
+
+def kernel_env(spec: SandboxSpec, sandboxed: bool = True) -> dict:
+    """The only environment the student's kernel gets (no secrets from the host)."""
+    env = {
+        "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": HOME if sandboxed else str(spec.scratch),
+        "TMPDIR": "/tmp" if sandboxed else str(spec.scratch),
+        "LANG": "C.UTF-8",
+        "PYTHONPATH": PUBLIC_CODE if sandboxed else str(spec.public_code),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "DLCOURSE_DATA": PUBLIC_DATA if sandboxed else str(spec.public_data),
+        "DLCOURSE_ARTIFACTS": ARTIFACTS if sandboxed else str(spec.artifacts),
+        "DLCOURSE_LANG": spec.language,
+        "MPLBACKEND": "Agg",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "HF_HUB_OFFLINE": "1",
+        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "KERAS_BACKEND": "tensorflow",
+        "CUDA_VISIBLE_DEVICES": os.environ.get("CUDA_VISIBLE_DEVICES", "") if spec.gpu else "",
+        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", str(os.cpu_count() or 1)),
+    }
+    env.update(spec.extra_env)
+    return env
+
+
+def wrap(cmd: list[str], spec: SandboxSpec) -> list[str]:
+    """Return ``cmd`` wrapped in bwrap + prlimit."""
+    bwrap = shutil.which("bwrap")
+    if not bwrap:
+        raise SandboxUnavailable("bubblewrap (bwrap) is not installed")
+    args = [bwrap,
+            "--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
+            "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+            "--hostname", "sandbox",
+            "--die-with-parent", "--new-session", "--disable-userns", "--cap-drop", "ALL",
+            "--clearenv"]
+    args += _system_binds()
+    for root in _python_roots():
+        args += ["--ro-bind", str(root), str(root)]
+    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/home",
+             "--dir", HOME,
+             "--ro-bind", str(spec.public_code), PUBLIC_CODE,
+             "--ro-bind", str(spec.public_data), PUBLIC_DATA,
+             "--bind", str(spec.scratch), SCRATCH,
+             "--bind", str(spec.artifacts), ARTIFACTS,
+             "--bind", str(spec.runtime), str(spec.runtime),
+             "--chdir", SCRATCH]
+    if spec.gpu:
+        args += _gpu_binds()
+    for key, value in kernel_env(spec).items():
+        args += ["--setenv", key, value]
+    limits = ["prlimit", f"--as={int(spec.limits.memory_gb * 2**30)}",
+              f"--cpu={int(spec.limits.cpu_seconds)}", "--core=0", "--"]
+    return args + ["--"] + limits + cmd
+
+
+def probe(timeout: float = 20) -> None:
+    """Raise SandboxUnavailable with the reason if bwrap cannot start a sandbox here."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="dlcourse-probe-") as tmp:
+        t = Path(tmp)
+        for sub in ("s", "a", "r", "c", "d"):
+            (t / sub).mkdir()
+        spec = SandboxSpec(scratch=t / "s", artifacts=t / "a", runtime=t / "r", public_code=t / "c", public_data=t / "d")
+        try:
+            cmd = wrap([sys.executable, "-c", "import os; print(os.getuid())"], spec)
+        except SandboxUnavailable:
+            raise
+        try:
+            out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise SandboxUnavailable(f"bwrap could not start: {exc}") from None
+        if out.returncode != 0 or out.stdout.strip() != str(SANDBOX_UID):
+            raise SandboxUnavailable(f"bwrap failed (exit {out.returncode}): {out.stderr.strip()[:300]}")

@@ -1,0 +1,113 @@
+"""Messages shown to students by the hidden checks, in Korean and English.
+
+Each failing check says what was expected, what was found and a hint.  Keys are
+used by the check library; `{placeholders}` are filled by the check.
+"""
+from __future__ import annotations
+
+CATALOG: dict[str, dict[str, str]] = {
+    # generic
+    "pass": {"ko": "통과", "en": "passed"},
+    "artifact_missing": {
+        "ko": "채점에 필요한 결과({what})를 찾지 못했습니다.",
+        "en": "the result needed for grading ({what}) was not found.",
+    },
+    "artifact_missing_hint": {
+        "ko": "위 셀들을 위에서부터 차례로 실행했을 때 오류 없이 `{var}` 가 만들어지는지 확인하세요.",
+        "en": "check that running the cells from the top creates `{var}` without errors.",
+    },
+    "student_error": {
+        "ko": "이 부분의 코드에서 오류가 났습니다: {error}",
+        "en": "the code for this part raised an error: {error}",
+    },
+    "student_error_hint": {
+        "ko": "오류 메시지의 마지막 줄을 읽고, 해당 셀을 다시 실행해 보세요.",
+        "en": "read the last line of the error message and run that cell again.",
+    },
+    "artifact_bad": {
+        "ko": "채점용 결과 파일이 올바르지 않습니다 ({why}).",
+        "en": "the grading artifact is not valid ({why}).",
+    },
+    "artifact_bad_hint": {
+        "ko": "채점용 셀을 수정하지 말고, 노트북을 처음부터 다시 실행해 제출하세요.",
+        "en": "do not edit the grading cells; rerun the notebook from the top and submit again.",
+    },
+    "not_run": {
+        "ko": "노트북이 끝까지 실행되지 않았습니다 ({why}).",
+        "en": "the notebook did not run to the end ({why}).",
+    },
+    # layers
+    "layers_count": {
+        "ko": "층의 개수가 다릅니다.", "en": "the number of layers differs.",
+    },
+    "layers_missing": {"ko": "빠진 층: {layers}", "en": "missing layers: {layers}"},
+    "layers_extra": {"ko": "추가된 층: {layers}", "en": "extra layers: {layers}"},
+    "layer_field": {
+        "ko": "{index}번째 층({kind})의 {field}",
+        "en": "layer {index} ({kind}) {field}",
+    },
+    "layers_hint": {
+        "ko": "Flatten(input_shape=(28, 28)) → Dense(128, activation='relu') → Dropout(0.2) → Dense(10, activation='softmax') 순서로 쌓았는지 확인하세요.",
+        "en": "stack Flatten(input_shape=(28, 28)) → Dense(128, activation='relu') → Dropout(0.2) → Dense(10, activation='softmax').",
+    },
+    # values
+    "value_hint_optimizer": {
+        "ko": "model.compile(optimizer='adam', ...) 처럼 옵티마이저를 지정하세요.",
+        "en": "pass optimizer='adam' to model.compile.",
+    },
+    "value_hint_loss": {
+        "ko": "레이블이 0~9 정수이므로 loss='sparse_categorical_crossentropy' 를 씁니다.",
+        "en": "labels are integers 0-9, so use loss='sparse_categorical_crossentropy'.",
+    },
+    "value_hint_metrics": {
+        "ko": "metrics=['accuracy'] 를 넣으면 학습 중 정확도를 볼 수 있습니다.",
+        "en": "add metrics=['accuracy'] to see the accuracy while training.",
+    },
+    "not_compiled": {"ko": "compile 되지 않은 모델", "en": "a model that was not compiled"},
+    # training
+    "no_history": {"ko": "학습 기록 없음", "en": "no training record"},
+    "history_expected": {"ko": "1 epoch 이상 학습하고 손실이 줄어든 기록",
+                         "en": "a record of at least one epoch with a falling loss"},
+    "history_hint": {
+        "ko": "history = model.fit(x_train, y_train, epochs=5) 처럼 학습하고 결과를 history 에 저장하세요.",
+        "en": "train with history = model.fit(x_train, y_train, epochs=5).",
+    },
+    "loss_not_falling": {"ko": "손실 {first} → {last} (줄지 않음)", "en": "loss {first} → {last} (not falling)"},
+    "loss_not_finite": {"ko": "손실이 유한한 값이 아님 ({values})", "en": "loss is not finite ({values})"},
+    "loss_hint": {
+        "ko": "마지막 층의 activation과 손실 함수가 짝이 맞는지(softmax ↔ sparse_categorical_crossentropy) 확인하세요.",
+        "en": "check that the last activation and the loss match (softmax ↔ sparse_categorical_crossentropy).",
+    },
+    # accuracy
+    "accuracy_expected": {"ko": "숨은 채점 데이터 정확도 {target:.0%} 이상 (만점), {floor:.0%} 초과부터 부분 점수",
+                          "en": "hidden-set accuracy of at least {target:.0%} (full), partial above {floor:.0%}"},
+    "accuracy_found": {"ko": "정확도 {acc:.1%} ({n}장)", "en": "accuracy {acc:.1%} ({n} images)"},
+    "accuracy_hint": {
+        "ko": "epochs를 충분히 주고, 입력을 255로 나눴는지, 구조와 손실 함수가 맞는지 확인하세요.",
+        "en": "train enough epochs, scale inputs by 1/255, and check the model and the loss.",
+    },
+    "weights_unusable": {"ko": "가중치로 모델을 다시 만들 수 없음 ({why})",
+                         "en": "the model cannot be rebuilt from its weights ({why})"},
+    "weights_hint": {
+        "ko": "Flatten, Dense, Dropout 층만 사용하고, 학습 셀을 오류 없이 실행하세요.",
+        "en": "use only Flatten, Dense and Dropout layers and run the training cell without errors.",
+    },
+    # evaluate
+    "evaluate_expected": {"ko": "model.evaluate 로 얻은 테스트 정확도 (채점기가 잰 값 {ref:.3f} ± {tol})",
+                          "en": "the test accuracy from model.evaluate (grader measured {ref:.3f} ± {tol})"},
+    "evaluate_hint": {
+        "ko": "test_loss, test_acc = model.evaluate(x_test, y_test) 처럼 두 값을 받아 test_acc 에 정확도를 저장하세요.",
+        "en": "use test_loss, test_acc = model.evaluate(x_test, y_test).",
+    },
+    # summary lines
+    "expected": {"ko": "기대", "en": "expected"},
+    "found": {"ko": "실제", "en": "found"},
+    "hint": {"ko": "힌트", "en": "hint"},
+    "points": {"ko": "점", "en": "pt"},
+}
+
+
+def msg(key: str, lang: str = "ko", **kw) -> str:
+    entry = CATALOG[key]
+    text = entry.get(lang) or entry["ko"]
+    return text.format(**kw) if kw else text

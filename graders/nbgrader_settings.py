@@ -1,0 +1,79 @@
+"""Translate course_config.py into nbgrader/traitlets settings (used by nbgrader_config.py
+and by the `python -m graders` commands)."""
+from __future__ import annotations
+
+import os
+
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, GetGrades,
+                                    IgnorePattern, LimitOutput)
+
+from .config import ConfigError, CourseConfig
+from .farm.execute import SandboxedExecute
+from .farm.score import CHECKS_SUFFIX, ScoreArtifacts
+from .feedback import HideGraderOutputs
+
+NO_SANDBOX_ENV = "DLCOURSE_NO_SANDBOX"
+
+CODE_STUB = {
+    "ko": "# 여기에 코드를 작성하세요\nraise NotImplementedError()",
+    "en": "# YOUR CODE HERE\nraise NotImplementedError()",
+}
+
+
+def sandbox_enabled(cfg: CourseConfig) -> bool:
+    return cfg.sandbox.enabled and os.environ.get(NO_SANDBOX_ENV) != "1"
+
+
+def gpu_wanted(cfg: CourseConfig) -> bool:
+    if cfg.device == "cpu":
+        return False
+    has = any(name.startswith("nvidia") and name[6:].isdigit() for name in os.listdir("/dev"))
+    if cfg.device == "cuda" and not has:
+        raise ConfigError(f"{cfg.path}: setting DEVICE: 'cuda' but no NVIDIA GPU is visible here. "
+                          "Fix: use DEVICE = 'auto' or 'cpu', or run on a GPU machine")
+    return has
+
+
+def apply_settings(c, cfg: CourseConfig, argv=()) -> None:
+    c.CourseDirectory.root = str(cfg.root)
+    c.CourseDirectory.course_id = cfg.course_id
+    c.CourseDirectory.db_url = cfg.db_url
+    c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback",
+                                "*" + CHECKS_SUFFIX, ".artifacts"]
+    c.ClearSolutions.code_stub = {"python": CODE_STUB[cfg.language]}
+    c.ClearSolutions.text_stub = "여기에 답을 쓰세요" if cfg.language == "ko" else "YOUR ANSWER HERE"
+
+    c.Autograde.autograde_preprocessors = [
+        SandboxedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+        ScoreArtifacts, AssignLatePenalties, CheckCellMetadata,
+    ]
+    sb = cfg.sandbox
+    c.SandboxedExecute.sandbox = sandbox_enabled(cfg)
+    c.SandboxedExecute.timeout = sb.cell_timeout_s
+    c.SandboxedExecute.notebook_timeout = sb.notebook_timeout_s
+    c.SandboxedExecute.memory_gb = float(sb.memory_gb)
+    c.SandboxedExecute.cpu_seconds = sb.cpu_seconds
+    c.SandboxedExecute.language = cfg.language
+    c.SandboxedExecute.public_code = str(cfg.root / "public")
+    c.SandboxedExecute.public_data = str(cfg.public_data_dir)
+    c.SandboxedExecute.gpu = gpu_wanted(cfg)
+    c.ScoreArtifacts.language = cfg.language
+    c.ScoreArtifacts.max_artifact_mb = float(sb.max_artifact_mb)
+    c.ScoreArtifacts.config_path = str(cfg.path)
+
+    c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, HideGraderOutputs, CSSHTMLHeaderPreprocessor]
+
+    if "autograde" in argv and sandbox_enabled(cfg):
+        from .farm.sandbox import SandboxUnavailable, probe
+        try:
+            probe()
+        except SandboxUnavailable as exc:
+            raise ConfigError(sandbox_refusal(exc)) from None
+
+
+def sandbox_refusal(exc) -> str:
+    return (f"the sandbox cannot run here ({exc}). Student code is not run without it. "
+            "Fix: install bubblewrap (apt-get install bubblewrap) on a machine that allows user namespaces, "
+            f"or, on a machine you trust with these submissions, pass --no-sandbox "
+            f"(python -m graders autograde ... --no-sandbox, or {NO_SANDBOX_ENV}=1 for plain nbgrader)")

@@ -1,0 +1,135 @@
+"""Self-checks students run in their notebooks.
+
+Each check prints what was expected, what was found and a hint, and returns True
+or False.  They are a help, not the grade: the hidden grader checks more, outside
+the notebook.
+"""
+from __future__ import annotations
+
+import math
+
+from ._lang import pick
+
+_EXPECTED_KERAS = [
+    ("Flatten", 784, None),
+    ("Dense", 128, "relu"),
+    ("Dropout", 128, None),
+    ("Dense", 10, "softmax"),
+]
+
+
+def _report(ok: bool, title: str, problems: list[str]) -> bool:
+    if ok:
+        print("✅ " + title + pick(": 통과했습니다.", ": passed."))
+    else:
+        print("❌ " + title)
+        for p in problems:
+            print("   - " + p)
+    return ok
+
+
+def _problem(expected: str, found: str, hint: str) -> str:
+    return pick(f"기대한 것: {expected} / 실제: {found}\n     힌트: {hint}",
+                f"expected: {expected} / found: {found}\n     hint: {hint}")
+
+
+def _defined(obj, name: str, title: str) -> bool:
+    if obj is None:
+        return _report(False, title, [_problem(
+            pick(f"변수 `{name}`", f"a variable `{name}`"), pick("정의되지 않음", "not defined"),
+            pick(f"위의 빈칸 셀에서 `{name} = ...` 를 만들고 그 셀을 실행했는지 확인하세요.",
+                 f"create `{name} = ...` in the cell above and run it."))])
+    return True
+
+
+def keras_model(model) -> bool:
+    """Check the Keras model of the keras_mnist exercise (layers and output shape)."""
+    title = pick("모델 구조 확인", "Model structure")
+    if not _defined(model, "model", title):
+        return False
+    problems = []
+    layers = list(getattr(model, "layers", []))
+    found = [type(l).__name__ for l in layers]
+    expected = [e[0] for e in _EXPECTED_KERAS]
+    if found != expected:
+        problems.append(_problem(" → ".join(expected), " → ".join(found) or pick("층 없음", "no layers"),
+                                 pick("Flatten, Dense(128, relu), Dropout(0.2), Dense(10, softmax) 순서로 쌓으세요.",
+                                      "stack Flatten, Dense(128, relu), Dropout(0.2), Dense(10, softmax) in that order.")))
+    else:
+        for layer, (kind, units, act) in zip(layers, _EXPECTED_KERAS):
+            try:
+                width = int(layer.output.shape[-1])
+            except Exception:
+                width = None
+            if width != units:
+                problems.append(_problem(f"{kind} {pick('출력 크기', 'output size')} {units}", str(width),
+                                         pick("층의 units(뉴런 수)나 입력 모양(28, 28)을 확인하세요.",
+                                              "check the layer's units or the input shape (28, 28).")))
+            if act is not None:
+                got = getattr(getattr(layer, "activation", None), "__name__", None)
+                if got != act:
+                    problems.append(_problem(f"{kind} activation='{act}'", f"'{got}'",
+                                             pick("activation 인자를 확인하세요.", "check the activation argument.")))
+    return _report(not problems, title, problems)
+
+
+def keras_compile(model) -> bool:
+    """Check that the model was compiled with an optimizer, a loss and the accuracy metric."""
+    title = pick("compile 확인", "compile settings")
+    if not _defined(model, "model", title):
+        return False
+    problems = []
+    if getattr(model, "optimizer", None) is None or not getattr(model, "compiled", True):
+        problems.append(_problem("model.compile(...)", pick("compile 되지 않음", "not compiled"),
+                                 pick("model.compile(optimizer=..., loss=..., metrics=[...]) 를 실행하세요.",
+                                      "run model.compile(optimizer=..., loss=..., metrics=[...]).")))
+    else:
+        loss = getattr(model, "loss", None)
+        name = loss if isinstance(loss, str) else getattr(loss, "name", getattr(loss, "__name__", str(loss)))
+        if "sparse" not in str(name):
+            problems.append(_problem("sparse_categorical_crossentropy", str(name),
+                                     pick("레이블이 0~9 정수이므로 sparse_ 가 붙은 손실을 씁니다.",
+                                          "labels are integers 0-9, so use the sparse_ loss.")))
+    return _report(not problems, title, problems)
+
+
+def keras_history(history) -> bool:
+    """Check that fit() ran and the loss went down."""
+    title = pick("학습 확인", "Training")
+    if not _defined(history, "history", title):
+        return False
+    losses = list(getattr(history, "history", {}).get("loss", []))
+    problems = []
+    if not losses:
+        problems.append(_problem(pick("1 epoch 이상 학습한 기록", "a record of at least 1 epoch"),
+                                 pick("기록 없음", "no record"),
+                                 pick("history = model.fit(x_train, y_train, epochs=5) 처럼 fit 결과를 저장하세요.",
+                                      "store the result: history = model.fit(x_train, y_train, epochs=5).")))
+    elif any(not math.isfinite(v) for v in losses):
+        problems.append(_problem(pick("유한한 손실값", "finite loss values"), str(losses),
+                                 pick("손실이 nan/inf 입니다. 입력을 255로 나눴는지, 손실 함수를 확인하세요.",
+                                      "the loss is nan/inf: check the input scaling and the loss.")))
+    elif len(losses) > 1 and losses[-1] >= losses[0]:
+        problems.append(_problem(pick("줄어드는 손실", "a falling loss"), f"{losses[0]:.3f} → {losses[-1]:.3f}",
+                                 pick("손실 함수와 마지막 층의 activation이 맞는지 확인하세요.",
+                                      "check the loss and the last layer's activation.")))
+    return _report(not problems, title, problems)
+
+
+def accuracy(value, at_least: float = 0.8) -> bool:
+    """Check a reported accuracy (a number between 0 and 1, ideally >= at_least)."""
+    title = pick("정확도 확인", "Accuracy")
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return _report(False, title, [_problem(pick("0~1 사이의 숫자", "a number in 0..1"), repr(value),
+                                               pick("test_loss, test_acc = model.evaluate(x_test, y_test) 처럼 받으세요.",
+                                                    "use test_loss, test_acc = model.evaluate(x_test, y_test)."))])
+    problems = []
+    if not 0 <= v <= 1:
+        problems.append(_problem(pick("0~1 사이", "between 0 and 1"), f"{v}", pick("정확도는 비율입니다.", "accuracy is a ratio.")))
+    elif v < at_least:
+        problems.append(_problem(f">= {at_least:.2f}", f"{v:.3f}",
+                                 pick("학습이 충분한지(epochs), 입력을 255로 나눴는지 확인하세요.",
+                                      "train enough epochs and scale the inputs by 1/255.")))
+    return _report(not problems, title, problems)

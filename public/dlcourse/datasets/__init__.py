@@ -1,0 +1,1 @@
+"""Offline data sets for the course notebooks."""
