@@ -8,6 +8,7 @@ from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPrep
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, GetGrades,
                                     IgnorePattern, LimitOutput)
 
+from . import PUBLIC_DIR
 from .config import ConfigError, CourseConfig
 from .farm.execute import SandboxedExecute
 from .farm.score import CHECKS_SUFFIX, ScoreArtifacts
@@ -55,7 +56,7 @@ def apply_settings(c, cfg: CourseConfig, argv=()) -> None:
     c.SandboxedExecute.memory_gb = float(sb.memory_gb)
     c.SandboxedExecute.cpu_seconds = sb.cpu_seconds
     c.SandboxedExecute.language = cfg.language
-    c.SandboxedExecute.public_code = str(cfg.root / "public")
+    c.SandboxedExecute.public_code = str(PUBLIC_DIR)
     c.SandboxedExecute.public_data = str(cfg.public_data_dir)
     c.SandboxedExecute.gpu = gpu_wanted(cfg)
     c.ScoreArtifacts.language = cfg.language

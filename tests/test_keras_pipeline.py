@@ -1,0 +1,105 @@
+"""End to end: the simulated class graded through the real pipeline gets exactly its points."""
+import json
+
+import nbformat
+import pytest
+
+from graders.demo import keras_mnist as klass
+
+STUDENTS = sorted(klass.EXPECTED)
+
+
+def test_batch_goes_on_past_a_broken_notebook(graded_class):
+    proc = graded_class["autograde"]
+    # the broken file is reported with a clear, per-submission message ...
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "broken_json" in proc.stdout
+    assert "is not a valid notebook" in proc.stdout and "resubmit" in proc.stdout
+    # ... and every other submission is graded
+    assert set(graded_class["checks"]) == set(STUDENTS) | {"stderr_noise"}
+
+
+@pytest.mark.parametrize("student", STUDENTS)
+def test_each_student_gets_exactly_the_expected_points(graded_class, student):
+    got = {name: r["score"] for name, r in graded_class["checks"][student].items()}
+    assert got == pytest.approx(klass.EXPECTED[student]), graded_class["checks"][student]
+
+
+def test_reference_gets_full_marks_in_the_gradebook(graded_class):
+    rows = [r for r in graded_class["scores"] if r["student"] == "ref"]
+    assert {r["cell"] for r in rows} == {"check_model", "check_compile", "check_training", "check_evaluate"}
+    assert sum(r["score"] for r in rows) == sum(r["max_score"] for r in rows) == 12
+
+
+def test_scores_json_has_one_object_per_graded_cell(graded_class):
+    rows = graded_class["scores"]
+    assert isinstance(rows, list) and rows
+    for r in rows:
+        assert {"student", "assignment", "notebook", "cell", "score", "max_score"} <= set(r)
+    graded = set(graded_class["checks"])
+    assert {r["student"] for r in rows} == graded          # broken_json has no grades
+    assert len(rows) == 4 * len(graded)
+    # gradebook totals agree with the check results of each student
+    for student, checks in graded_class["checks"].items():
+        total = sum(r["score"] for r in rows if r["student"] == student)
+        assert total == pytest.approx(sum(c["score"] for c in checks.values()))
+
+
+def test_stderr_costs_nothing(graded_class):
+    scores = {n: r["score"] for n, r in graded_class["checks"]["stderr_noise"].items()}
+    assert scores == klass.EXPECTED["ref"]
+    nb = nbformat.read(graded_class["cfg"].root / "autograded/stderr_noise/keras_mnist/keras_mnist.ipynb", 4)
+    stderr = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
+              if o.get("output_type") == "stream" and o.get("name") == "stderr"]
+    assert stderr, "the student wrote to stderr; the executed notebook should show it"
+
+
+def test_failing_checks_say_expected_found_and_hint_in_korean(graded_class):
+    loss = graded_class["checks"]["wrong_loss"]["loss"]
+    assert loss["expected"] == "sparse_categorical_crossentropy"
+    assert loss["found"] == "categorical_crossentropy"
+    assert "정수" in loss["hint"]
+    layers = graded_class["checks"]["missing_softmax"]["layers"]
+    assert "softmax" in layers["expected"] and "linear" in layers["found"]
+    # the student's own error is named where it explains a lost point
+    trained = graded_class["checks"]["syntax_error"]["trained"]
+    assert "SyntaxError" in (trained["note"] or "")
+
+
+def test_graded_cells_show_messages_not_hidden_code(graded_class):
+    root = graded_class["cfg"].root
+    nb = nbformat.read(root / "autograded/wrong_units/keras_mnist/keras_mnist.ipynb", 4)
+    graded = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "check_model"][0]
+    text = "".join(o.get("text", "") for o in graded.outputs)
+    assert "layers (0/3점)" in text and "힌트" in text
+    assert all(o["output_type"] == "stream" for o in graded.outputs)
+
+
+def test_hidden_accuracy_is_measured_by_the_grader(graded_class):
+    acc = graded_class["checks"]["ref"]["hidden_accuracy"]
+    assert "1000" in acc["found"]
+    value = float(acc["found"].split("정확도 ")[1].split("%")[0]) / 100
+    assert 0.85 <= value <= 1.0
+    # a forged `test_acc` cannot buy the evaluate points: it must match the grader's own measurement
+    assert graded_class["checks"]["cell_raises"]["evaluated"]["score"] == 0
+
+
+def test_self_checks_run_in_the_released_notebook(graded_class):
+    root = graded_class["cfg"].root
+
+    def selfcheck_text(student, cell_id):
+        nb = nbformat.read(root / f"autograded/{student}/keras_mnist/keras_mnist.ipynb", 4)
+        cell = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == cell_id][0]
+        return "".join(o.get("text", "") for o in cell.outputs)
+
+    assert "✅" in selfcheck_text("ref", "model_selfcheck")
+    assert "✅" in selfcheck_text("ref", "train_selfcheck")
+    bad = selfcheck_text("wrong_units", "model_selfcheck")
+    assert "❌" in bad and "기대한 것" in bad and "힌트" in bad
+    assert "❌" in selfcheck_text("wrong_loss", "compile_selfcheck")
+    assert "❌" in selfcheck_text("not_trained", "train_selfcheck")
+    # released notebook carries the self-check cells, not the solutions
+    release = nbformat.read(root / "release/keras_mnist/keras_mnist.ipynb", 4)
+    by_id = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source for c in release.cells}
+    assert by_id["model_selfcheck"].endswith("check.keras_model(model)")
+    assert "raise NotImplementedError()" in by_id["model_def"] and "Dense(128" not in by_id["model_def"]
