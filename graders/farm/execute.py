@@ -9,6 +9,7 @@ limit, CPU limit, crash) ends the run of that notebook, not the batch.
 """
 from __future__ import annotations
 
+import math
 import shutil
 import signal
 import subprocess
@@ -99,7 +100,7 @@ class SandboxedExecute(Execute):
     # ── cells ───────────────────────────────────────────────────────────────
     def _cell_timeout(self, cell) -> int:
         remaining = self._deadline - time.monotonic()
-        return int(max(1, min(self.timeout or remaining, remaining)))
+        return max(1, math.ceil(min(self.timeout or remaining, remaining)))
 
     async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
         if cell.cell_type != "code" or not cell.source.strip():
