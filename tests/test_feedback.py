@@ -53,3 +53,14 @@ def test_release_has_no_solutions_or_hidden_code(graded_class):
     text = (cfg.root / "release/keras_mnist/keras_mnist.ipynb").read_text()
     assert "raise NotImplementedError()" in text
     assert "sparse_categorical_crossentropy'," not in text.split("## (b)")[1].split("check.keras_compile")[0]
+
+
+def test_committed_release_matches_the_source(graded_class):
+    """release/ is what students get: it must be the release of the current source/."""
+    import nbformat
+    from conftest import REPO
+
+    fresh = nbformat.read(graded_class["cfg"].root / "release/keras_mnist/keras_mnist.ipynb", 4)
+    committed = nbformat.read(REPO / "release/keras_mnist/keras_mnist.ipynb", 4)
+    assert [c.source for c in committed.cells] == [c.source for c in fresh.cells], \
+        "release/ is out of date: run `make release` and commit it"
