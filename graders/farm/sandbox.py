@@ -124,11 +124,11 @@ def wrap(cmd: list[str], spec: SandboxSpec) -> list[str]:
             "--die-with-parent", "--disable-userns", "--cap-drop", "ALL",
             "--clearenv"]
     args += _system_binds()
+    # tmpfs first: binds made after it stay visible even when they live under /tmp or /home
+    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/home", "--dir", HOME]
     for root in _python_roots():
         args += ["--ro-bind", str(root), str(root)]
-    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/home",
-             "--dir", HOME,
-             "--ro-bind", str(spec.public_code), PUBLIC_CODE,
+    args += ["--ro-bind", str(spec.public_code), PUBLIC_CODE,
              "--ro-bind", str(spec.public_data), PUBLIC_DATA,
              "--bind", str(spec.scratch), SCRATCH,
              "--bind", str(spec.artifacts), ARTIFACTS,
