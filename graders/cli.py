@@ -196,6 +196,10 @@ def main(argv=None) -> int:
     from .config import ConfigError
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import warnings
+    # nbgrader's gradebook triggers SQLAlchemy autoflush warnings on regrades: noise for staff
+    warnings.filterwarnings("ignore", module="nbgrader.api")
+    warnings.filterwarnings("ignore", message=".*autoflush.*")
     args = build_parser().parse_args(argv)
     try:
         return args.fn(args)
