@@ -16,7 +16,7 @@ ASSIGNMENTS = {
     "keras_mnist": {
         "title": "Keras로 MNIST 손글씨 숫자 분류하기",
         "notebooks": ["keras_mnist"],
-        "due": "2026-12-04 23:59:00 KST",
+        "due": "2026-12-04 23:59:00+09:00",   # with the UTC offset (KST = +09:00)
         "points": {
             "layers": 3,            # layer-by-layer comparison with the expected model
             "optimizer": 1,

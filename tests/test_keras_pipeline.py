@@ -103,3 +103,32 @@ def test_self_checks_run_in_the_released_notebook(graded_class):
     by_id = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source for c in release.cells}
     assert by_id["model_selfcheck"].endswith("check.keras_model(model)")
     assert "raise NotImplementedError()" in by_id["model_def"] and "Dense(128" not in by_id["model_def"]
+
+
+def test_plain_nbgrader_grades_the_same_way(graded_class, tmp_path):
+    """`nbgrader autograde` in the course root uses the course's sandbox and scorers too."""
+    import csv
+    import json
+    import subprocess
+
+    from conftest import REPO
+
+    cfg = graded_class["cfg"]
+    checks_file = cfg.root / "autograded/not_trained/keras_mnist/keras_mnist.checks.json"
+    checks_file.unlink()
+    env = {"PYTHONPATH": str(REPO), "PATH": f"{REPO / '.venv/bin'}:/usr/bin:/bin"}
+    proc = subprocess.run(["nbgrader", "autograde", "keras_mnist", "--student", "not_trained", "--force"],
+                          cwd=cfg.root, capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    data = json.loads(checks_file.read_text())
+    assert data["run"]["sandboxed"] is True
+    scores = {r["check"]: r["score"] for rs in data["cells"].values() for r in rs}
+    assert scores == klass.EXPECTED["not_trained"]
+    # nbgrader's own export sees the grades
+    out = tmp_path / "grades.csv"
+    proc = subprocess.run(["nbgrader", "export", "--to", str(out)], cwd=cfg.root, capture_output=True,
+                          text=True, env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = {r["student_id"]: r for r in csv.DictReader(out.open())}
+    assert float(rows["ref"]["score"]) == 12.0 and float(rows["ref"]["max_score"]) == 12.0
+    assert float(rows["not_trained"]["score"]) == sum(klass.EXPECTED["not_trained"].values())
