@@ -32,6 +32,26 @@ ASSIGNMENTS = {
             "evaluate_tolerance": 0.03,
         },
     },
+    "pytorch_mnist": {
+        "title": "PyTorch로 MNIST 손글씨 숫자 분류하기",
+        "notebooks": ["pytorch_mnist"],
+        "due": "2026-12-11 23:59:00+09:00",
+        "points": {
+            "architecture": 2,      # Linear(784→128), Linear(128→10): types, sizes, parameters
+            "logits": 1,            # forward gives (N, 10) raw scores, not probabilities
+            "loss_fn": 1,
+            "optimizer": 1,         # Adam over model.parameters()
+            "data_loader": 1,       # batch 64 over the training set
+            "loop_updates": 1,      # probe: one optimizer.step() per batch, parameters change
+            "zero_grad": 1,         # probe: gradients do not accumulate
+            "train_mode": 1,        # probe: model.train() during training
+            "loop_learns": 1,       # probe: loss falls on a fixed batch
+            "trained": 1,
+            "hidden_accuracy": 3,
+            "evaluated": 1,
+        },
+        "thresholds": {"accuracy_floor": 0.50, "accuracy_target": 0.85, "evaluate_tolerance": 0.03},
+    },
 }
 
 # ── Data and models ─────────────────────────────────────────────────────────

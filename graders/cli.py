@@ -19,7 +19,7 @@ import time
 def _console():
     from rich.console import Console
     import shutil
-    return Console(highlight=False, width=max(120, shutil.get_terminal_size((120, 40)).columns))
+    return Console(highlight=False, width=max(160, shutil.get_terminal_size((160, 40)).columns))
 
 
 def _load(args):
@@ -132,7 +132,7 @@ def cmd_demo(args) -> int:
     _check_sandbox(cfg, args.no_sandbox)
     api = nbgrader_api(cfg)
     status = 0
-    for name in cfg.assignments:
+    for name in ([args.assignment] if args.assignment else list(cfg.assignments)):
         if name not in demo.CLASSES:
             continue
         release(cfg, name, api=api)
@@ -186,6 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(fn=cmd_scores)
 
     s = sub.add_parser("demo", help="run the whole flow on a simulated class")
+    s.add_argument("assignment", nargs="?", help="only this assignment")
     s.add_argument("--no-sandbox", action="store_true")
     s.add_argument("--quiet", action="store_true")
     s.set_defaults(fn=cmd_demo)

@@ -67,20 +67,34 @@ def _extra_students(cfg):
 
 @pytest.fixture(scope="session")
 def graded_class(course):
-    """Release → simulated class submits → autograde (sandboxed) → feedback."""
+    """For every exercise: release → simulated class submits → autograde (sandboxed) → feedback."""
     from graders import demo
 
-    run_cli(["release", "keras_mnist"], course.root)
-    students = demo.submit(course, "keras_mnist")
-    _extra_students(course)
-    proc = run_cli(["autograde", "keras_mnist", "--quiet"], course.root, check=False)
-    feedback = run_cli(["feedback", "keras_mnist"], course.root, check=False)
+    autograde, students, checks = {}, {}, {}
+    for assignment in demo.CLASSES:
+        run_cli(["release", assignment], course.root)
+        students[assignment] = demo.submit(course, assignment)
+        if assignment == "keras_mnist":
+            _extra_students(course)
+        autograde[assignment] = run_cli(["autograde", assignment, "--quiet"], course.root, check=False)
+        checks[assignment] = demo.check_results(course, assignment)
+    feedback = run_cli(["feedback"], course.root, check=False)
     scores = run_cli(["scores", "--json"], course.root)
     return {
         "cfg": course,
         "students": students,
-        "autograde": proc,
+        "autograde": autograde,
         "feedback": feedback,
         "scores": json.loads(scores.stdout),
-        "checks": demo.check_results(course, "keras_mnist"),
+        "checks": checks,
     }
+
+
+def assert_points(got: dict, expected: dict) -> None:
+    """Exact points per check; a (low, high) pair allows a partial-credit range."""
+    assert set(got) == set(expected), (got, expected)
+    for check, want in expected.items():
+        if isinstance(want, tuple):
+            assert want[0] <= got[check] <= want[1], (check, got[check], want)
+        else:
+            assert got[check] == pytest.approx(want), (check, got[check], want)

@@ -7,17 +7,17 @@ import numpy as np
 from graders.release import check_release
 
 HIDDEN_MARKERS = ["BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "_export", "dlcourse import export",
-                  "keras_training(", "BEGIN SOLUTION"]
+                  "keras_training(", "torch_loop_probe(", "BEGIN SOLUTION"]
 
 
-def _feedback_files(cfg):
-    return sorted((cfg.root / "feedback").glob("*/keras_mnist/keras_mnist.html"))
+def _feedback_files(cfg, assignment="keras_mnist"):
+    return sorted((cfg.root / "feedback").glob(f"*/{assignment}/*.html"))
 
 
 def test_feedback_written_for_every_graded_student(graded_class):
     assert graded_class["feedback"].returncode == 0, graded_class["feedback"].stdout
     names = {p.parts[-3] for p in _feedback_files(graded_class["cfg"])}
-    assert names == set(graded_class["checks"])
+    assert names == set(graded_class["checks"]["keras_mnist"])
 
 
 def test_feedback_has_no_hidden_text(graded_class):
@@ -25,7 +25,7 @@ def test_feedback_has_no_hidden_text(graded_class):
     # the hidden labels: a long digit string from them must not appear either
     with np.load(cfg.secret_dir / "mnist_hidden.npz") as d:
         labels = "".join(map(str, d["y"][:40]))
-    for path in _feedback_files(cfg):
+    for path in _feedback_files(cfg) + _feedback_files(cfg, "pytorch_mnist"):
         html = path.read_text()
         for marker in HIDDEN_MARKERS:
             assert marker not in html, f"{marker!r} leaked into {path}"
@@ -60,7 +60,8 @@ def test_committed_release_matches_the_source(graded_class):
     import nbformat
     from conftest import REPO
 
-    fresh = nbformat.read(graded_class["cfg"].root / "release/keras_mnist/keras_mnist.ipynb", 4)
-    committed = nbformat.read(REPO / "release/keras_mnist/keras_mnist.ipynb", 4)
-    assert [c.source for c in committed.cells] == [c.source for c in fresh.cells], \
-        "release/ is out of date: run `make release` and commit it"
+    for assignment in graded_class["checks"]:
+        fresh = nbformat.read(graded_class["cfg"].root / f"release/{assignment}/{assignment}.ipynb", 4)
+        committed = nbformat.read(REPO / f"release/{assignment}/{assignment}.ipynb", 4)
+        assert [c.source for c in committed.cells] == [c.source for c in fresh.cells], \
+            f"release/{assignment} is out of date: run `make release` and commit it"

@@ -1,32 +1,41 @@
-"""End to end: the simulated class graded through the real pipeline gets exactly its points."""
+"""End to end: each simulated class graded through the real pipeline gets exactly its points."""
 import json
 
 import nbformat
 import pytest
 
+from conftest import assert_points
+from graders.demo import CLASSES
 from graders.demo import keras_mnist as klass
 
 STUDENTS = sorted(klass.EXPECTED)
+CASES = [(a, s) for a, mod in CLASSES.items() for s in sorted(mod.EXPECTED)]
 
 
 def test_batch_goes_on_past_a_broken_notebook(graded_class):
-    proc = graded_class["autograde"]
+    proc = graded_class["autograde"]["keras_mnist"]
     # the broken file is reported with a clear, per-submission message ...
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "broken_json" in proc.stdout
     assert "is not a valid notebook" in proc.stdout and "resubmit" in proc.stdout
     # ... and every other submission is graded
-    assert set(graded_class["checks"]) == set(STUDENTS) | {"stderr_noise"}
+    assert set(graded_class["checks"]["keras_mnist"]) == set(STUDENTS) | {"stderr_noise"}
 
 
-@pytest.mark.parametrize("student", STUDENTS)
-def test_each_student_gets_exactly_the_expected_points(graded_class, student):
-    got = {name: r["score"] for name, r in graded_class["checks"][student].items()}
-    assert got == pytest.approx(klass.EXPECTED[student]), graded_class["checks"][student]
+@pytest.mark.parametrize("assignment,student", CASES)
+def test_each_student_gets_exactly_the_expected_points(graded_class, assignment, student):
+    checks = graded_class["checks"][assignment][student]
+    assert_points({name: r["score"] for name, r in checks.items()}, CLASSES[assignment].EXPECTED[student])
+
+
+@pytest.mark.parametrize("assignment", [a for a in CLASSES if a != "keras_mnist"])
+def test_other_batches_grade_every_student(graded_class, assignment):
+    assert graded_class["autograde"][assignment].returncode == 0, graded_class["autograde"][assignment].stdout
+    assert set(graded_class["checks"][assignment]) == set(CLASSES[assignment].EXPECTED)
 
 
 def test_reference_gets_full_marks_in_the_gradebook(graded_class):
-    rows = [r for r in graded_class["scores"] if r["student"] == "ref"]
+    rows = [r for r in graded_class["scores"] if r["student"] == "ref" and r["assignment"] == "keras_mnist"]
     assert {r["cell"] for r in rows} == {"check_model", "check_compile", "check_training", "check_evaluate"}
     assert sum(r["score"] for r in rows) == sum(r["max_score"] for r in rows) == 12
 
@@ -36,17 +45,19 @@ def test_scores_json_has_one_object_per_graded_cell(graded_class):
     assert isinstance(rows, list) and rows
     for r in rows:
         assert {"student", "assignment", "notebook", "cell", "score", "max_score"} <= set(r)
-    graded = set(graded_class["checks"])
-    assert {r["student"] for r in rows} == graded          # broken_json has no grades
-    assert len(rows) == 4 * len(graded)
-    # gradebook totals agree with the check results of each student
-    for student, checks in graded_class["checks"].items():
-        total = sum(r["score"] for r in rows if r["student"] == student)
-        assert total == pytest.approx(sum(c["score"] for c in checks.values()))
+    for assignment, by_student in graded_class["checks"].items():
+        mine = [r for r in rows if r["assignment"] == assignment]
+        assert {r["student"] for r in mine} == set(by_student)    # broken_json has no grades
+        n_cells = len({r["cell"] for r in mine})
+        assert len(mine) == n_cells * len(by_student)
+        # gradebook totals agree with the check results of each student
+        for student, checks in by_student.items():
+            total = sum(r["score"] for r in mine if r["student"] == student)
+            assert total == pytest.approx(sum(c["score"] for c in checks.values()))
 
 
 def test_stderr_costs_nothing(graded_class):
-    scores = {n: r["score"] for n, r in graded_class["checks"]["stderr_noise"].items()}
+    scores = {n: r["score"] for n, r in graded_class["checks"]["keras_mnist"]["stderr_noise"].items()}
     assert scores == klass.EXPECTED["ref"]
     nb = nbformat.read(graded_class["cfg"].root / "autograded/stderr_noise/keras_mnist/keras_mnist.ipynb", 4)
     stderr = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
@@ -55,14 +66,15 @@ def test_stderr_costs_nothing(graded_class):
 
 
 def test_failing_checks_say_expected_found_and_hint_in_korean(graded_class):
-    loss = graded_class["checks"]["wrong_loss"]["loss"]
+    checks = graded_class["checks"]["keras_mnist"]
+    loss = checks["wrong_loss"]["loss"]
     assert loss["expected"] == "sparse_categorical_crossentropy"
     assert loss["found"] == "categorical_crossentropy"
     assert "정수" in loss["hint"]
-    layers = graded_class["checks"]["missing_softmax"]["layers"]
+    layers = checks["missing_softmax"]["layers"]
     assert "softmax" in layers["expected"] and "linear" in layers["found"]
     # the student's own error is named where it explains a lost point
-    trained = graded_class["checks"]["syntax_error"]["trained"]
+    trained = checks["syntax_error"]["trained"]
     assert "SyntaxError" in (trained["note"] or "")
 
 
@@ -76,12 +88,12 @@ def test_graded_cells_show_messages_not_hidden_code(graded_class):
 
 
 def test_hidden_accuracy_is_measured_by_the_grader(graded_class):
-    acc = graded_class["checks"]["ref"]["hidden_accuracy"]
+    acc = graded_class["checks"]["keras_mnist"]["ref"]["hidden_accuracy"]
     assert "1000" in acc["found"]
     value = float(acc["found"].split("정확도 ")[1].split("%")[0]) / 100
     assert 0.85 <= value <= 1.0
     # a forged `test_acc` cannot buy the evaluate points: it must match the grader's own measurement
-    assert graded_class["checks"]["cell_raises"]["evaluated"]["score"] == 0
+    assert graded_class["checks"]["keras_mnist"]["cell_raises"]["evaluated"]["score"] == 0
 
 
 def test_self_checks_run_in_the_released_notebook(graded_class):
@@ -129,6 +141,6 @@ def test_plain_nbgrader_grades_the_same_way(graded_class, tmp_path):
     proc = subprocess.run(["nbgrader", "export", "--to", str(out)], cwd=cfg.root, capture_output=True,
                           text=True, env=env)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    rows = {r["student_id"]: r for r in csv.DictReader(out.open())}
+    rows = {r["student_id"]: r for r in csv.DictReader(out.open()) if r["assignment"] == "keras_mnist"}
     assert float(rows["ref"]["score"]) == 12.0 and float(rows["ref"]["max_score"]) == 12.0
     assert float(rows["not_trained"]["score"]) == sum(klass.EXPECTED["not_trained"].values())

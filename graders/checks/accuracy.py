@@ -77,6 +77,39 @@ def keras_dense_accuracy(ctx: Context, artifact: str, x: np.ndarray, y: np.ndarr
     return float((out.argmax(axis=1) == y).mean())
 
 
+_TORCH_ACT = {"ReLU": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh"}
+
+
+def torch_mlp_accuracy(ctx: Context, artifact: str, x: np.ndarray, y: np.ndarray, scale: float = 1 / 255) -> float:
+    """Rebuild an MLP (Flatten → Linear → act → … → Linear) from a safetensors state_dict."""
+    from safetensors import SafetensorError
+    from safetensors.numpy import load_file
+
+    data = ctx.json(artifact)
+    layers = data.get("layers") or []
+    linears = [l for l in layers if l.get("class_name") == "Linear"]
+    acts = [l["class_name"] for l in layers if l.get("class_name") in _TORCH_ACT]
+    act = _ACTIVATIONS[_TORCH_ACT[acts[0]]] if acts else _ACTIVATIONS["relu"]
+    if len(layers) != len(linears) + len(acts) or not linears:
+        raise RebuildError("only Linear layers and activations can be rebuilt")
+    path = ctx._path(str(data.get("weights_file", "torch_state.safetensors")))
+    try:
+        state = load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise RebuildError(f"weights file: {exc}") from None
+    h = x.reshape(len(x), -1).astype(np.float32) * scale
+    for i, layer in enumerate(linears):
+        w, b = state.get(f"{layer['name']}.weight"), state.get(f"{layer['name']}.bias")
+        if w is None or w.ndim != 2 or w.shape[1] != h.shape[1]:
+            raise RebuildError(f"Linear #{i + 1}: weight {None if w is None else w.shape} vs input {h.shape[1:]}")
+        h = h @ w.T.astype(np.float32) + (b if b is not None else 0)
+        if i < len(linears) - 1:
+            h = act(h)
+    if h.shape[1] != int(y.max()) + 1 or not np.isfinite(h).all():
+        raise RebuildError(f"output {h.shape[1:]} is not usable")
+    return float((h.argmax(axis=1) == y).mean())
+
+
 def hidden_accuracy(name: str, artifact: str, data: Callable[[Context], tuple], measure=keras_dense_accuracy,
                     floor_key: str = "accuracy_floor", target_key: str = "accuracy_target",
                     hint_key: str = "accuracy_hint") -> Check:

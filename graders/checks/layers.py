@@ -83,12 +83,17 @@ def compare_layers(found: list[Layer], expected: list[Layer], lang: str = "ko") 
     return diffs
 
 
-def layer_structure(name: str, artifact: str, expected: list[Layer], hint_key: str) -> Check:
-    """All points when every layer matches; the message lists each difference."""
+def layer_structure(name: str, artifact: str, expected: list[Layer], hint_key: str, ignore: tuple = ()) -> Check:
+    """All points when every layer matches; the message lists each difference.
+
+    ``ignore``: layer kinds left out of the comparison (e.g. activation modules in
+    PyTorch, which may equally be written as functions in ``forward``).
+    """
 
     def run(ctx: Context, points: float) -> CheckResult:
         data = ctx.json(artifact)
-        found = [_found_layer(l) for l in data.get("layers", []) if isinstance(l, dict)]
+        found = [_found_layer(l) for l in data.get("layers", [])
+                 if isinstance(l, dict) and l.get("class_name") not in ignore]
         diffs = compare_layers(found, expected, ctx.lang)
         if not diffs:
             return CheckResult(name, points, points)

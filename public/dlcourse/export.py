@@ -157,3 +157,172 @@ def keras_training(model, history) -> None:
 def value(name: str, obj) -> None:
     """A single reported value (e.g. the student's test accuracy)."""
     _guarded(f"value_{name}", lambda v: _missing(name) if v is None else {"value": _plain(v)}, obj)
+
+
+# ── PyTorch ─────────────────────────────────────────────────────────────────
+_TORCH_ACTIVATIONS = ("ReLU", "Sigmoid", "Tanh", "LeakyReLU", "GELU", "Softmax", "LogSoftmax")
+
+
+def _torch_modules(model):
+    """Leaf modules in registration order: parametrised layers and activation modules."""
+    layers = []
+    for name, module in model.named_modules():
+        if any(True for _ in module.children()):
+            continue
+        kind = type(module).__name__
+        n_params = sum(p.numel() for p in module.parameters(recurse=False))
+        if n_params == 0 and kind not in _TORCH_ACTIVATIONS:
+            continue
+        entry = {"class_name": kind, "name": name, "params": int(n_params)}
+        if hasattr(module, "out_features"):
+            entry["output_shape"] = [None, int(module.out_features)]
+            entry["in_features"] = int(module.in_features)
+        layers.append(entry)
+    return {"framework": "torch", "layers": layers,
+            "total_params": int(sum(p.numel() for p in model.parameters()))}
+
+
+def torch_model(model) -> None:
+    """Parametrised layers (type, in/out features, parameters) and activation modules of an nn.Module."""
+    _guarded("torch_model", lambda m: _missing("model") if m is None else _torch_modules(m), model)
+
+
+def _torch_forward(model, batch: int = 16):
+    import torch
+
+    from .datasets import mnist
+
+    (_, _), (x_test, _) = mnist.load_data()
+    x = torch.tensor(x_test[:batch] / 255.0, dtype=torch.float32).unsqueeze(1)
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        out = model(x.to(device))
+    model.train(was_training)
+    out = out.detach().float().cpu()
+    sums = out.sum(dim=1) if out.ndim == 2 else out.reshape(len(out), -1).sum(dim=1)
+    return {"shape": list(out.shape), "min": float(out.min()), "max": float(out.max()),
+            "row_sum_max_dev": float((sums - 1).abs().max()), "batch": batch}
+
+
+def torch_forward(model) -> None:
+    """Shape and value range of the model's output on a batch of public test images."""
+    _guarded("torch_forward", lambda m: _missing("model") if m is None else _torch_forward(m), model)
+
+
+def _torch_setup(model, criterion, optimizer):
+    if criterion is None:
+        return _missing("criterion")
+    if optimizer is None:
+        return _missing("optimizer")
+    model_params = {id(p) for p in model.parameters()} if model is not None else set()
+    opt_params = [p for g in optimizer.param_groups for p in g["params"]]
+    return {
+        "criterion": type(criterion).__name__,
+        "optimizer": type(optimizer).__name__,
+        "lr": _plain(optimizer.param_groups[0].get("lr")),
+        "bound_to_model": bool(opt_params) and all(id(p) in model_params for p in opt_params)
+        and len(model_params) == len({id(p) for p in opt_params}),
+    }
+
+
+def torch_setup(model, criterion, optimizer) -> None:
+    """Loss function and optimizer: their types, learning rate, and whether the optimizer holds the model's parameters."""
+    _guarded("torch_setup", _torch_setup, model, criterion, optimizer)
+
+
+def _probe_model():
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Flatten(), nn.Linear(784, 32), nn.ReLU(), nn.Linear(32, 10))
+
+
+def _torch_loop_probe(train_fn, loader):
+    """Run the student's train_one_epoch on fixed tiny data with the course's own model.
+
+    Probe 1 (SGD with lr=0, the same batch three times): a hook records the gradient
+    after each backward — equal norms mean gradients were reset between batches,
+    growing norms mean they accumulate; the optimizer counts steps; a forward hook
+    records train/eval mode.
+    Probe 2 (Adam): the loss on the fixed batch before and after five epochs.
+    """
+    import torch
+    from torch import nn
+    from torch.utils.data import DataLoader, TensorDataset
+
+    if train_fn is None:
+        return _missing("train_one_epoch")
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(8, 1, 28, 28, generator=g)
+    y = torch.randint(0, 10, (8,), generator=g)
+    criterion = nn.CrossEntropyLoss()
+
+    class Recorder(torch.optim.SGD):
+        def __init__(self, params):
+            super().__init__(params, lr=0.0)
+            self.steps = 0
+
+        def step(self, closure=None):
+            self.steps += 1
+            return super().step(closure)
+
+    model = _probe_model()
+    model.eval()
+    modes, norms = [], []
+    model.register_forward_pre_hook(lambda m, inp: modes.append(bool(m.training)))
+    first = next(model.parameters())
+    # after each backward: the gradient now stored (grows if earlier ones were not reset)
+    first.register_post_accumulate_grad_hook(lambda p: norms.append(float(p.grad.norm())))
+    rec = Recorder(model.parameters())
+    same_batch = DataLoader(TensorDataset(x.repeat(3, 1, 1, 1), y.repeat(3)), batch_size=8, shuffle=False)
+    train_fn(model, same_batch, criterion, rec, "cpu")
+    ratio = norms[-1] / norms[0] if len(norms) >= 2 and norms[0] > 0 else None
+
+    model = _probe_model()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    with torch.no_grad():
+        loss_before = float(criterion(model(x), y))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    fixed = DataLoader(TensorDataset(x.repeat(4, 1, 1, 1), y.repeat(4)), batch_size=8, shuffle=False)
+    for _ in range(5):
+        train_fn(model, fixed, criterion, opt, "cpu")
+    with torch.no_grad():
+        loss_after = float(criterion(model(x), y))
+    changed = any(not torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+    info = {"steps": rec.steps, "batches": 3, "backwards": len(norms), "grad_ratio": ratio, "forward_modes": modes,
+            "params_changed": changed, "loss_before": loss_before, "loss_after": loss_after}
+    if loader is not None:
+        info["loader_batch_size"] = getattr(loader, "batch_size", None)
+        try:
+            info["loader_items"] = len(loader.dataset)
+        except Exception:
+            info["loader_items"] = None
+    return info
+
+
+def torch_loop_probe(train_fn, loader=None) -> None:
+    """Behaviour of the student's training function on fixed data (see _torch_loop_probe)."""
+    _guarded("torch_loop", _torch_loop_probe, train_fn, loader)
+
+
+def _torch_training(model, losses):
+    from safetensors.torch import save_file
+
+    if model is None:
+        return _missing("model")
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    save_file(state, str(artifacts_dir() / "torch_state.safetensors"))
+    out = _torch_modules(model)
+    out["losses"] = [float(v) for v in losses] if losses is not None else None
+    out["history"] = {"loss": out["losses"] or []}
+    out["weights_file"] = "torch_state.safetensors"
+    return out
+
+
+def torch_training(model, losses) -> None:
+    """Per-epoch losses and the trained state_dict (safetensors, not a pickle)."""
+    _guarded("torch_training", _torch_training, model, losses)
