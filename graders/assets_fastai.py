@@ -37,6 +37,7 @@ PRETRAIN_SEED = 20240601
 PRETRAIN_EPOCHS = 6
 PRETRAIN_BS = 64
 PRETRAIN_LR = 3e-3
+PRETRAIN_NOISE = 0.06                  # max std of the added pixel noise (0: none)
 
 
 # ---------------------------------------------------------------- preprocessing
@@ -107,14 +108,14 @@ def _pretrain_body(x: np.ndarray, y: np.ndarray, log=print) -> tuple[dict, dict]
 def _pretrain_body_1thread(x: np.ndarray, y: np.ndarray, log=print) -> tuple[dict, dict]:
     import torch
     from torch import nn
-    from dlcourse.models import DigitBody, WIDTHS
+    from dlcourse.models import DigitBody
 
     torch.manual_seed(PRETRAIN_SEED)
     rng = np.random.default_rng(PRETRAIN_SEED)
     xb_all = to_model_input(x)                       # same inputs fastai will give the body
     yb_all = torch.from_numpy(y.astype(np.int64))
     body = DigitBody()
-    model = nn.Sequential(body, nn.Linear(WIDTHS[-1], len(PRETRAIN_DIGITS)))
+    model = nn.Sequential(body, nn.Linear(body[-3][0].out_channels, len(PRETRAIN_DIGITS)))
     steps = PRETRAIN_EPOCHS * int(np.ceil(len(x) / PRETRAIN_BS))
     opt = torch.optim.AdamW(model.parameters(), lr=PRETRAIN_LR, weight_decay=1e-2)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=PRETRAIN_LR, total_steps=steps)
@@ -130,6 +131,12 @@ def _pretrain_body_1thread(x: np.ndarray, y: np.ndarray, log=print) -> tuple[dic
         for a in range(0, len(x), PRETRAIN_BS):
             idx = order[a:a + PRETRAIN_BS]
             xb = torch.stack([padded[i, :, r:r + s, c:c + s] for i, (r, c) in zip(idx, shifts[idx])])
+            if PRETRAIN_NOISE:                       # random contrast and pixel noise
+                n = len(idx)
+                contrast = torch.from_numpy(rng.uniform(0.7, 1.0, (n, 1, 1, 1))).float()
+                sigma = torch.from_numpy(rng.uniform(0, PRETRAIN_NOISE, (n, 1, 1, 1))).float()
+                noise = torch.from_numpy(rng.standard_normal((n, 1, s, s))).float()
+                xb = (xb * contrast + noise * sigma).clamp_(0, 1)
             yb = yb_all[idx]
             out = model(xb)
             loss = loss_fn(out, yb)

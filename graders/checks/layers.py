@@ -18,6 +18,7 @@ from .base import Check, CheckResult, Context
 class Layer:
     kind: str
     output: tuple | None = None      # without the batch dimension
+    inputs: int | None = None        # input features (PyTorch Linear)
     params: int | None = None
     activation: str | None = None
     rate: float | None = None
@@ -25,7 +26,8 @@ class Layer:
     def label(self) -> str:
         extra = []
         if self.output is not None:
-            extra.append("x".join(str(d) for d in self.output))
+            out = "x".join(str(d) for d in self.output)
+            extra.append(f"{self.inputs}→{out}" if self.inputs is not None else out)
         if self.activation:
             extra.append(self.activation)
         if self.rate is not None:
@@ -36,11 +38,12 @@ class Layer:
 def _found_layer(raw: dict) -> Layer:
     shape = raw.get("output_shape")
     out = tuple(shape[1:]) if isinstance(shape, list) and shape else None
-    return Layer(kind=str(raw.get("class_name")), output=out, params=raw.get("params"),
+    return Layer(kind=str(raw.get("class_name")), output=out, inputs=raw.get("in_features"), params=raw.get("params"),
                  activation=raw.get("activation"), rate=raw.get("rate"))
 
 
 _FIELD_NAMES = {
+    "inputs": {"ko": "입력 크기", "en": "input size"},
     "output": {"ko": "출력 모양", "en": "output shape"},
     "params": {"ko": "파라미터 수", "en": "parameter count"},
     "activation": {"ko": "activation", "en": "activation"},
@@ -71,7 +74,7 @@ def compare_layers(found: list[Layer], expected: list[Layer], lang: str = "ko") 
                           msg("layers_extra", lang, layers=", ".join(l.label() for l in found[b0:b1]))))
     for i, j in pairs:
         exp, got = expected[i], found[j]
-        for fld in ("output", "params", "activation", "rate"):
+        for fld in ("inputs", "output", "params", "activation", "rate"):
             want = getattr(exp, fld)
             if want is None:
                 continue

@@ -5,8 +5,8 @@ from ..messages import msg
 from .data import hidden_mnist, public_test_mnist
 
 EXPECTED_LAYERS = [
-    Layer("Linear", output=(128,), params=784 * 128 + 128),
-    Layer("Linear", output=(10,), params=128 * 10 + 10),
+    Layer("Linear", inputs=784, output=(128,), params=784 * 128 + 128),
+    Layer("Linear", inputs=128, output=(10,), params=128 * 10 + 10),
 ]
 ACTIVATIONS = ("ReLU", "Sigmoid", "Tanh", "LeakyReLU", "GELU", "Softmax", "LogSoftmax")
 

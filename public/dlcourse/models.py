@@ -32,7 +32,8 @@ from .datasets.mnist import data_dir  # $DLCOURSE_DATA, else ~/.cache/dlcourse
 
 WEIGHTS_FILE = "digit_body.safetensors"
 IMAGES_DIR = ("digit_pets", "images")
-WIDTHS = (32, 64, 128, 256)     # output channels of the four conv blocks
+LAYERS = ((32, 1), (64, 2), (128, 2), (256, 2))   # (out channels, stride) of each conv block
+MIX = None
 
 
 def digit_pets_path() -> Path:
@@ -52,11 +53,14 @@ class DigitBody(nn.Sequential):
     Output: ``[batch, 256]`` features.  fastai keeps only the four blocks.
     """
 
-    def __init__(self, n_in: int = 3):
-        chans = (n_in, *WIDTHS)
-        strides = (1, 2, 2, 2)
-        super().__init__(*[_block(a, b, s) for a, b, s in zip(chans[:-1], chans[1:], strides)],
-                         nn.AdaptiveAvgPool2d(1), nn.Flatten())
+    def __init__(self, n_in: int = 3, layers=LAYERS, mix=MIX):
+        chans = (n_in, *[c for c, _ in layers])
+        blocks = [_block(a, b, s) for a, b, (_, s) in zip(chans[:-1], chans[1:], layers)]
+        if mix:
+            out, k = mix
+            blocks.append(nn.Sequential(nn.Conv2d(chans[-1], out, k, bias=False),
+                                        nn.BatchNorm2d(out), nn.ReLU(inplace=True)))
+        super().__init__(*blocks, nn.AdaptiveAvgPool2d(1), nn.Flatten())
 
 
 def digit_body(pretrained: bool = True, path: str | os.PathLike | None = None, **kwargs) -> DigitBody:
