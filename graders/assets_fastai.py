@@ -38,6 +38,10 @@ PRETRAIN_EPOCHS = 6
 PRETRAIN_BS = 64
 PRETRAIN_LR = 3e-3
 PRETRAIN_NOISE = 0.06                  # max std of the added pixel noise (0: none)
+PRETRAIN_ROTATE = 12.0                 # augmentation: max rotation in degrees,
+PRETRAIN_SCALE = 0.1                   # max relative zoom,
+PRETRAIN_SHIFT = 3.0                   # max shift in pixels
+PRETRAIN_DROPOUT = 0.0                 # dropout before the pretraining classifier
 
 
 # ---------------------------------------------------------------- preprocessing
@@ -90,6 +94,27 @@ def _write_images(folder: Path, x: np.ndarray, y: np.ndarray, indices: np.ndarra
 
 
 # ---------------------------------------------------------------- pretraining the body
+def _augment(xb, rng):
+    """Random rotation, scale and shift (one affine warp per image), contrast and noise."""
+    import torch
+    from torch.nn import functional as F
+
+    n, s = len(xb), xb.shape[-1]
+    ang = np.deg2rad(rng.uniform(-PRETRAIN_ROTATE, PRETRAIN_ROTATE, n))
+    scale = rng.uniform(1 - PRETRAIN_SCALE, 1 + PRETRAIN_SCALE, n)
+    shift = rng.uniform(-PRETRAIN_SHIFT, PRETRAIN_SHIFT, (n, 2)) * 2 / s
+    cos, sin = np.cos(ang) / scale, np.sin(ang) / scale
+    theta = np.stack([np.stack([cos, -sin, shift[:, 0]], 1), np.stack([sin, cos, shift[:, 1]], 1)], 1)
+    grid = F.affine_grid(torch.from_numpy(theta).float(), list(xb.shape), align_corners=False)
+    xb = F.grid_sample(xb, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    if PRETRAIN_NOISE:
+        contrast = torch.from_numpy(rng.uniform(0.7, 1.0, (n, 1, 1, 1))).float()
+        sigma = torch.from_numpy(rng.uniform(0, PRETRAIN_NOISE, (n, 1, 1, 1))).float()
+        noise = torch.from_numpy(rng.standard_normal((n, 1, s, s))).float()
+        xb = (xb * contrast + noise * sigma).clamp_(0, 1)
+    return xb
+
+
 def _pretrain_body(x: np.ndarray, y: np.ndarray, log=print) -> tuple[dict, dict]:
     """Train DigitBody + a linear layer on digits 0-4; return (body state_dict, stats).
 
@@ -115,28 +140,19 @@ def _pretrain_body_1thread(x: np.ndarray, y: np.ndarray, log=print) -> tuple[dic
     xb_all = to_model_input(x)                       # same inputs fastai will give the body
     yb_all = torch.from_numpy(y.astype(np.int64))
     body = DigitBody()
-    model = nn.Sequential(body, nn.Linear(body[-3][0].out_channels, len(PRETRAIN_DIGITS)))
+    model = nn.Sequential(body, nn.Dropout(PRETRAIN_DROPOUT),
+                          nn.Linear(body[-3][0].out_channels, len(PRETRAIN_DIGITS)))
     steps = PRETRAIN_EPOCHS * int(np.ceil(len(x) / PRETRAIN_BS))
     opt = torch.optim.AdamW(model.parameters(), lr=PRETRAIN_LR, weight_decay=1e-2)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=PRETRAIN_LR, total_steps=steps)
     loss_fn = nn.CrossEntropyLoss()
-    pad = 3                                          # random shifts of up to +-3 px
-    padded = nn.functional.pad(xb_all, (pad, pad, pad, pad))
-    s = xb_all.shape[-1]
     model.train()
     for epoch in range(PRETRAIN_EPOCHS):
         order = rng.permutation(len(x))
-        shifts = rng.integers(0, 2 * pad + 1, size=(len(x), 2))
         total, correct, loss_sum = 0, 0, 0.0
         for a in range(0, len(x), PRETRAIN_BS):
             idx = order[a:a + PRETRAIN_BS]
-            xb = torch.stack([padded[i, :, r:r + s, c:c + s] for i, (r, c) in zip(idx, shifts[idx])])
-            if PRETRAIN_NOISE:                       # random contrast and pixel noise
-                n = len(idx)
-                contrast = torch.from_numpy(rng.uniform(0.7, 1.0, (n, 1, 1, 1))).float()
-                sigma = torch.from_numpy(rng.uniform(0, PRETRAIN_NOISE, (n, 1, 1, 1))).float()
-                noise = torch.from_numpy(rng.standard_normal((n, 1, s, s))).float()
-                xb = (xb * contrast + noise * sigma).clamp_(0, 1)
+            xb = _augment(xb_all[idx], rng)
             yb = yb_all[idx]
             out = model(xb)
             loss = loss_fn(out, yb)

@@ -125,20 +125,23 @@ def test_probe_detects_leaks_when_the_sandbox_is_off(course, tmp_path):
     (course.root / "pwned.txt").unlink(missing_ok=True)
 
 
-def test_notebook_and_cell_timeouts_end_a_runaway_notebook(course, tmp_path):
-    cells = [nbformat.v4.new_code_cell("import time\nwhile True: time.sleep(0.1)"),
-             nbformat.v4.new_code_cell("print('second cell ran')"),
-             nbformat.v4.new_code_cell("import time\ntime.sleep(60)"),
-             nbformat.v4.new_code_cell("print('never')")]
-    nb = nbformat.v4.new_notebook(cells=cells)
+def _run_cells(cfg, tmp_path, sources, **settings):
+    """Execute code cells through SandboxedExecute with some settings changed."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(src) for src in sources])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     c = Config()
-    apply_settings(c, course)
-    c.SandboxedExecute.timeout = 3
-    c.SandboxedExecute.notebook_timeout = 5
+    apply_settings(c, cfg)
+    for key, value in settings.items():
+        setattr(c.SandboxedExecute, key, value)
+    return SandboxedExecute(config=c).preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+
+
+def test_notebook_and_cell_timeouts_end_a_runaway_notebook(course, tmp_path):
     import time
     start = time.monotonic()
-    nb, res = SandboxedExecute(config=c).preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+    nb, res = _run_cells(course, tmp_path, ["import time\nwhile True: time.sleep(0.1)", "print('second cell ran')",
+                                            "import time\ntime.sleep(60)", "print('never')"],
+                         timeout=3, notebook_timeout=5)
     elapsed = time.monotonic() - start
     assert elapsed < 30
     assert any(o.get("ename") == "CellTimeoutError" for o in nb.cells[0].outputs)
@@ -149,14 +152,8 @@ def test_notebook_and_cell_timeouts_end_a_runaway_notebook(course, tmp_path):
 
 
 def test_memory_limit_stops_a_hungry_cell(course, tmp_path):
-    cells = [nbformat.v4.new_code_cell("x = bytearray(6 * 2**30)\nprint('allocated')"),
-             nbformat.v4.new_code_cell("print('still alive')")]
-    nb = nbformat.v4.new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    c = Config()
-    apply_settings(c, course)
-    c.SandboxedExecute.memory_gb = 4
-    nb, _ = SandboxedExecute(config=c).preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+    nb, _ = _run_cells(course, tmp_path, ["x = bytearray(6 * 2**30)\nprint('allocated')", "print('still alive')"],
+                       memory_gb=4.0)
     assert any(o.get("ename") == "MemoryError" for o in nb.cells[0].outputs), nb.cells[0].outputs
     assert "still alive" in "".join(o.get("text", "") for o in nb.cells[1].outputs)
 
@@ -170,12 +167,7 @@ def test_autograde_refuses_without_bubblewrap(course):
 
 def test_a_cell_that_swallows_interrupts_is_stopped(course, tmp_path):
     code = "import time\nwhile True:\n    try:\n        time.sleep(0.1)\n    except KeyboardInterrupt:\n        pass"
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code), nbformat.v4.new_code_cell("print(1)")])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    c = Config()
-    apply_settings(c, course)
-    c.SandboxedExecute.timeout = 2
-    nb, res = SandboxedExecute(config=c).preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+    nb, res = _run_cells(course, tmp_path, [code, "print(1)"], timeout=2)
     assert any(o.get("ename") == "CellTimeoutError" for o in nb.cells[0].outputs)
     assert any(o.get("ename") == "NotRun" for o in nb.cells[1].outputs)
     assert res["dlcourse"]["status"]["kernel_dead"]

@@ -1,5 +1,5 @@
 """Shared check library: no exercise-specific code lives here."""
-from .accuracy import hidden_accuracy, keras_dense_accuracy, partial_credit, torch_mlp_accuracy  # noqa: F401
+from .accuracy import accuracy_thresholds, hidden_accuracy, keras_dense_accuracy, partial_credit, torch_mlp_accuracy  # noqa: F401
 from .base import RebuildError  # noqa: F401
 from .outputs import logits_output  # noqa: F401
 from .base import ArtifactProblem, Check, CheckResult, Context, GradedCell, Scorer  # noqa: F401

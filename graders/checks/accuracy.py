@@ -14,6 +14,15 @@ from ..messages import msg
 from .base import Check, CheckResult, Context, RebuildError
 
 
+def accuracy_thresholds(values: dict) -> str | None:
+    """Rule for configs with accuracy_floor/accuracy_target (and optionally evaluate_tolerance)."""
+    if not 0 <= values["accuracy_floor"] < values["accuracy_target"] <= 1:
+        return "need 0 <= accuracy_floor < accuracy_target <= 1"
+    if "evaluate_tolerance" in values and not 0 < values["evaluate_tolerance"] < 1:
+        return "evaluate_tolerance must be between 0 and 1"
+    return None
+
+
 def partial_credit(value: float, floor: float, target: float, points: float) -> float:
     """0 at or below ``floor``, full at or above ``target``, linear in between (2 decimals)."""
     if value >= target:

@@ -1,6 +1,7 @@
 """Scorer of `keras_mnist`: Keras model definition, compile, fit and evaluate on MNIST."""
-from ..checks import (GradedCell, Layer, Scorer, field_contains, field_equals, hidden_accuracy,
-                      keras_dense_accuracy, layer_structure, loss_fell, reported_matches)
+from ..checks import (
+    accuracy_thresholds, field_contains, field_equals, GradedCell, hidden_accuracy, keras_dense_accuracy,
+    Layer, layer_structure, loss_fell, reported_matches, Scorer)
 from .data import hidden_mnist, public_test_mnist
 
 EXPECTED_LAYERS = [
@@ -16,19 +17,12 @@ def _public_test_accuracy(ctx):
     return keras_dense_accuracy(ctx, "keras_training", x, y)
 
 
-def _thresholds_ok(t):
-    if not 0 <= t["accuracy_floor"] < t["accuracy_target"] <= 1:
-        return "need 0 <= accuracy_floor < accuracy_target <= 1"
-    if not 0 < t["evaluate_tolerance"] < 1:
-        return "evaluate_tolerance must be between 0 and 1"
-    return None
-
 
 SCORER = Scorer(
     assignment="keras_mnist",
     notebook="keras_mnist",
     thresholds=("accuracy_floor", "accuracy_target", "evaluate_tolerance"),
-    threshold_rule=_thresholds_ok,
+    threshold_rule=accuracy_thresholds,
     cells=[
         GradedCell("check_model", answer_id="model_def", checks=[
             layer_structure("layers", "keras_model", EXPECTED_LAYERS, hint_key="layers_hint"),

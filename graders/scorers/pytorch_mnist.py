@@ -1,6 +1,7 @@
 """Scorer of `pytorch_mnist`: nn.Module, loss/optimizer, training loop (judged by behaviour), evaluation."""
-from ..checks import (GradedCell, Layer, Scorer, behaviour, field_equals, hidden_accuracy, layer_structure,
-                      logits_output, loss_fell, reported_matches, torch_mlp_accuracy)
+from ..checks import (
+    accuracy_thresholds, behaviour, field_equals, GradedCell, hidden_accuracy, Layer, layer_structure,
+    logits_output, loss_fell, reported_matches, Scorer, torch_mlp_accuracy)
 from ..messages import msg
 from .data import hidden_mnist, public_test_mnist
 
@@ -45,17 +46,12 @@ def _loader_ok(d):
     return d.get("loader_batch_size") == 64 and d.get("loader_items") == 3500
 
 
-def _thresholds_ok(t):
-    if not 0 <= t["accuracy_floor"] < t["accuracy_target"] <= 1:
-        return "need 0 <= accuracy_floor < accuracy_target <= 1"
-    return None
-
 
 SCORER = Scorer(
     assignment="pytorch_mnist",
     notebook="pytorch_mnist",
     thresholds=("accuracy_floor", "accuracy_target", "evaluate_tolerance"),
-    threshold_rule=_thresholds_ok,
+    threshold_rule=accuracy_thresholds,
     cells=[
         GradedCell("check_model", answer_id="model_def", checks=[
             layer_structure("architecture", "torch_model", EXPECTED_LAYERS, "torch_layers_hint", ignore=ACTIVATIONS),
