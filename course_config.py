@@ -52,6 +52,19 @@ ASSIGNMENTS = {
         },
         "thresholds": {"accuracy_floor": 0.50, "accuracy_target": 0.85, "evaluate_tolerance": 0.03},
     },
+    "transformers_pipeline": {
+        "title": "Hugging Face pipeline으로 리뷰 감정 분석하기",
+        "notebooks": ["transformers_pipeline"],
+        "due": "2026-12-18 23:59:00+09:00",
+        "points": {
+            "structure": 2,         # a list of {'label', 'score'} dicts, one per review
+            "batch_labels": 1,      # predict_labels on a list gives one label string per review
+            "hidden_accuracy": 3,   # on the hidden reviews (labels stay with the grader)
+            "positive_ratio": 1,
+            "threshold": 2,         # confident_only keeps exactly the reviews with score >= threshold
+        },
+        "thresholds": {"accuracy_floor": 0.60, "accuracy_target": 0.90},
+    },
 }
 
 # ── Data and models ─────────────────────────────────────────────────────────

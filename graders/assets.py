@@ -1,8 +1,11 @@
 """Build the offline assets once and cache them (`python -m graders assets`).
 
-public/mnist.npz         train + public test (what the student zone may read)
-secret/mnist_hidden.npz  hidden grading images + labels (grader zone only)
-secret/seed              the secret transform seed, made on first build (mode 0600)
+public/mnist.npz                 train + public test (what the student zone may read)
+public/sentiment-model/          the course's sentiment-analysis model (fine-tuned MiniLM)
+grading/sentiment_texts.json     hidden reviews without labels, lent to the sandbox while grading
+secret/mnist_hidden.npz          hidden grading images + labels (grader zone only)
+secret/sentiment_reference.json  hidden reviews' labels and the course model's scores (grader zone only)
+secret/seed                      the secret transform seed, made on first build (mode 0600)
 
 The hidden images come from the digits the public split leaves out, each rescaled
 and noised with the secret seed, so no file a student can rebuild from a
@@ -21,7 +24,7 @@ import numpy as np
 from .config import CourseConfig
 
 MANIFEST = "manifest.json"
-BUILD_VERSION = 2
+BUILD_VERSION = 2  # bump when a stage's outputs change
 
 
 def _hidden_transform(images: np.ndarray, seed: int) -> np.ndarray:
@@ -67,19 +70,9 @@ def _mnist_arrays(cfg: CourseConfig) -> tuple[dict, np.ndarray, np.ndarray]:
     return public, x[idx["hidden"]], y[idx["hidden"]]
 
 
-def build(cfg: CourseConfig, force: bool = False, log=print) -> dict:
-    """Build what is missing or out of date; return the manifest."""
-    public_dir, secret_dir = cfg.public_data_dir, cfg.secret_dir
-    manifest_file = cfg.cache_dir / MANIFEST
-    wanted = {"version": BUILD_VERSION, "mnist_source": cfg.mnist_source, "split": cfg.split}
-    if not force and manifest_file.exists():
-        manifest = json.loads(manifest_file.read_text())
-        files_ok = (public_dir / "mnist.npz").exists() and (secret_dir / "mnist_hidden.npz").exists()
-        if files_ok and all(manifest.get(k) == v for k, v in wanted.items()):
-            log(f"assets: up to date in {cfg.cache_dir}")
-            return manifest
-
+def _build_mnist(cfg: CourseConfig, log) -> dict:
     t0 = time.perf_counter()
+    public_dir, secret_dir = cfg.public_data_dir, cfg.secret_dir
     public_dir.mkdir(parents=True, exist_ok=True)
     seed = _secret_seed(secret_dir)
     public, hidden_x, hidden_y = _mnist_arrays(cfg)
@@ -88,11 +81,60 @@ def build(cfg: CourseConfig, force: bool = False, log=print) -> dict:
     target = secret_dir / "mnist_hidden.npz"
     np.savez(target, x=hidden, y=hidden_y)
     os.chmod(target, 0o600)
-    manifest = {**wanted, "built_s": round(time.perf_counter() - t0, 2),
-                "counts": {"train": int(len(public["x_train"])), "test": int(len(public["x_test"])),
-                           "hidden": int(len(hidden))}}
-    manifest_file.write_text(json.dumps(manifest, indent=2))
-    log(f"assets: MNIST built in {manifest['built_s']} s → {cfg.cache_dir} {manifest['counts']}")
+    counts = {"train": int(len(public["x_train"])), "test": int(len(public["x_test"])), "hidden": int(len(hidden))}
+    log(f"assets: MNIST built in {time.perf_counter() - t0:.1f} s {counts}")
+    return {"counts": counts}
+
+
+def _build_sentiment(cfg: CourseConfig, log) -> dict:
+    """The course's sentiment model (public), hidden texts for grading, reference labels/scores (secret)."""
+    from .assets_sentiment import HIDDEN_FILE, build_sentiment_model, load_sentences, quiet_offline
+
+    model_dir = cfg.public_data_dir / "sentiment-model"
+    manifest = build_sentiment_model(model_dir, force=True, log=log)
+    texts, labels = load_sentences(HIDDEN_FILE)
+    cfg.grading_inputs_dir.mkdir(parents=True, exist_ok=True)
+    (cfg.grading_inputs_dir / "sentiment_texts.json").write_text(json.dumps(texts, ensure_ascii=False))
+    quiet_offline()
+    from transformers import pipeline
+
+    results = pipeline("sentiment-analysis", model=str(model_dir))(texts)
+    reference = [{"text": t, "label": y, "pred": r["label"], "score": float(r["score"])}
+                 for t, y, r in zip(texts, labels, results)]
+    target = cfg.secret_dir / "sentiment_reference.json"
+    target.write_text(json.dumps(reference, ensure_ascii=False, indent=1))
+    os.chmod(target, 0o600)
+    return {"seconds": manifest.get("seconds"), "hidden_accuracy": manifest.get("hidden_accuracy")}
+
+
+# stage -> (what decides its outputs, the files it makes, builder)
+def _stages(cfg: CourseConfig):
+    return {
+        "mnist": ({"version": BUILD_VERSION, "mnist_source": cfg.mnist_source, "split": cfg.split},
+                  [cfg.public_data_dir / "mnist.npz", cfg.secret_dir / "mnist_hidden.npz"], _build_mnist),
+        "sentiment": ({"version": 1},
+                      [cfg.public_data_dir / "sentiment-model" / "config.json",
+                       cfg.grading_inputs_dir / "sentiment_texts.json", cfg.secret_dir / "sentiment_reference.json"],
+                      _build_sentiment),
+    }
+
+
+def build(cfg: CourseConfig, force: bool = False, log=print, only: tuple = ()) -> dict:
+    """Build each stage that is missing or out of date; return the manifest."""
+    manifest_file = cfg.cache_dir / MANIFEST
+    manifest = json.loads(manifest_file.read_text()) if manifest_file.exists() else {}
+    for name, (key, outputs, builder) in _stages(cfg).items():
+        if only and name not in only:
+            continue
+        done = manifest.get(name, {}).get("key") == key and all(p.exists() for p in outputs)
+        if done and not force:
+            continue
+        t0 = time.perf_counter()
+        info = builder(cfg, log)
+        manifest[name] = {"key": key, "built_s": round(time.perf_counter() - t0, 1), **info}
+        cfg.cache_dir.mkdir(parents=True, exist_ok=True)
+        manifest_file.write_text(json.dumps(manifest, indent=2))
+    log(f"assets: up to date in {cfg.cache_dir}")
     return manifest
 
 
@@ -108,3 +150,11 @@ def load_hidden_mnist(cfg: CourseConfig) -> tuple[np.ndarray, np.ndarray]:
 def load_public_mnist(cfg: CourseConfig) -> dict:
     with np.load(cfg.public_data_dir / "mnist.npz", allow_pickle=False) as d:
         return {k: d[k] for k in d.files}
+
+
+def load_sentiment_reference(cfg: CourseConfig) -> list[dict]:
+    """Grader zone only: hidden reviews with true labels and the course model's scores."""
+    path = cfg.secret_dir / "sentiment_reference.json"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing. Fix: run `python -m graders assets` first.")
+    return json.loads(path.read_text())

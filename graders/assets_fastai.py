@@ -32,16 +32,16 @@ TARGET_DIGITS = (5, 6, 7, 8, 9)        # the fine-tuning task, 5 classes
 TARGET_VOCAB = sorted(DIGIT_NAMES[d] for d in TARGET_DIGITS)  # fastai's class order (sorted)
 FILE_PAT = r'^([a-z]+)_\d+\.png$'
 IMAGE_SIZE = 32                        # item_tfms=Resize(IMAGE_SIZE); the body was trained at 32
-PER_CLASS = 150                        # images per target class in the folder
+PER_CLASS = 300                        # images per target class in the folder (1,500 in all)
 PRETRAIN_SEED = 20240601
 PRETRAIN_EPOCHS = 6
 PRETRAIN_BS = 64
 PRETRAIN_LR = 3e-3
 PRETRAIN_NOISE = 0.06                  # max std of the added pixel noise (0: none)
-PRETRAIN_ROTATE = 12.0                 # augmentation: max rotation in degrees,
-PRETRAIN_SCALE = 0.1                   # max relative zoom,
+PRETRAIN_ROTATE = 0.0                  # augmentation: max rotation in degrees,
+PRETRAIN_SCALE = 0.0                   # max relative zoom,
 PRETRAIN_SHIFT = 3.0                   # max shift in pixels
-PRETRAIN_DROPOUT = 0.0                 # dropout before the pretraining classifier
+PRETRAIN_DROPOUT = 0.5                 # dropout before the pretraining classifier
 
 
 # ---------------------------------------------------------------- preprocessing

@@ -64,6 +64,11 @@ class CourseConfig:
         return self.cache_dir / "public"
 
     @property
+    def grading_inputs_dir(self) -> Path:
+        """Unlabeled hidden inputs: lent read-only to the sandbox during grading only."""
+        return self.cache_dir / "grading"
+
+    @property
     def secret_dir(self) -> Path:
         return self.cache_dir / "secret"
 

@@ -58,6 +58,7 @@ def apply_settings(c, cfg: CourseConfig, argv=()) -> None:
     c.SandboxedExecute.language = cfg.language
     c.SandboxedExecute.public_code = str(PUBLIC_DIR)
     c.SandboxedExecute.public_data = str(cfg.public_data_dir)
+    c.SandboxedExecute.grading_inputs = str(cfg.grading_inputs_dir)
     c.SandboxedExecute.gpu = gpu_wanted(cfg)
     c.ScoreArtifacts.language = cfg.language
     c.ScoreArtifacts.max_artifact_mb = float(sb.max_artifact_mb)

@@ -89,7 +89,7 @@ def test_graded_cells_show_messages_not_hidden_code(graded_class):
 
 def test_hidden_accuracy_is_measured_by_the_grader(graded_class):
     acc = graded_class["checks"]["keras_mnist"]["ref"]["hidden_accuracy"]
-    assert "1000" in acc["found"]
+    assert "1000개" in acc["found"]
     value = float(acc["found"].split("정확도 ")[1].split("%")[0]) / 100
     assert 0.85 <= value <= 1.0
     # a forged `test_acc` cannot buy the evaluate points: it must match the grader's own measurement

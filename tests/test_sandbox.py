@@ -72,6 +72,7 @@ def _run_probe(cfg, tmp_path, sandbox: bool) -> dict:
     c = Config()
     apply_settings(c, cfg)
     c.SandboxedExecute.sandbox = sandbox
+    c.SandboxedExecute.work_root = str(tmp_path)
     os.environ["DLCOURSE_TEST_SECRET"] = "hunter2"
     try:
         ex = SandboxedExecute(config=c)
@@ -131,6 +132,7 @@ def _run_cells(cfg, tmp_path, sources, **settings):
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     c = Config()
     apply_settings(c, cfg)
+    c.SandboxedExecute.work_root = str(tmp_path)
     for key, value in settings.items():
         setattr(c.SandboxedExecute, key, value)
     return SandboxedExecute(config=c).preprocess(nb, {"metadata": {"path": str(tmp_path)}})

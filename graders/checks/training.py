@@ -30,15 +30,18 @@ def loss_fell(name: str, artifact: str, history_hint: str = "history_hint", loss
     return Check(name, run, var=var)
 
 
-def behaviour(name: str, artifact: str, passes: Callable[[dict], bool], expected_key: str,
-              found: Callable[[dict, str], str], hint_key: str, var: str = "train_one_epoch") -> Check:
-    """A measured behaviour (recorded as data by a probe) meets ``passes``."""
+def behaviour(name: str, artifact: str, passes: Callable[[dict, Context], bool], expected_key: str,
+              found: Callable[[dict, Context], str], hint_key: str, var: str = "train_one_epoch") -> Check:
+    """A behaviour recorded as data (by a probe or a call on fixed inputs) meets ``passes``.
+
+    ``passes`` and ``found`` get the artifact and the context (language, grader-zone data).
+    """
 
     def run(ctx: Context, points: float) -> CheckResult:
         data = ctx.json(artifact)
-        if passes(data):
+        if passes(data, ctx):
             return CheckResult(name, points, points)
         return CheckResult(name, 0.0, points, expected=msg(expected_key, ctx.lang),
-                           found=found(data, ctx.lang), hint=msg(hint_key, ctx.lang))
+                           found=found(data, ctx), hint=msg(hint_key, ctx.lang))
 
     return Check(name, run, var=var)

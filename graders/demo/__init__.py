@@ -14,9 +14,10 @@ import nbformat
 
 from ..config import CourseConfig
 from ..farm.score import CHECKS_SUFFIX
-from . import keras_mnist, pytorch_mnist
+from . import keras_mnist, pytorch_mnist, transformers_pipeline
 
-CLASSES = {"keras_mnist": keras_mnist, "pytorch_mnist": pytorch_mnist}
+CLASSES = {"keras_mnist": keras_mnist, "pytorch_mnist": pytorch_mnist,
+           "transformers_pipeline": transformers_pipeline}
 
 
 def students(assignment: str) -> dict[str, dict | None]:

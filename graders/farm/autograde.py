@@ -9,6 +9,7 @@ is shown with rich; each submission's nbgrader log is kept under
 from __future__ import annotations
 
 import json
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,12 +41,14 @@ class BatchResult:
         return [o for o in self.outcomes if not o.ok]
 
 
-def nbgrader_api(cfg: CourseConfig):
+def nbgrader_api(cfg: CourseConfig, work_root: str | None = None):
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
     c = Config()
     apply_settings(c, cfg)
+    if work_root:
+        c.SandboxedExecute.work_root = work_root
     coursedir = CourseDirectory(config=c)
     return NbGraderAPI(coursedir=coursedir, config=c)
 
@@ -112,12 +115,18 @@ def grade_one(api, cfg: CourseConfig, assignment: str, student: str) -> Outcome:
 
 def autograde(cfg: CourseConfig, assignment: str, students: list[str] | None = None,
               progress: bool = True) -> BatchResult:
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
     cfg.assignment(assignment)  # clear error for an unknown assignment
     students = students or submitted_students(cfg, assignment)
-    api = nbgrader_api(cfg)
     batch = BatchResult(assignment)
+    # per-notebook work folders live under one batch folder, removed at the end whatever happens
+    with tempfile.TemporaryDirectory(prefix="dlcourse-batch-") as work_root:
+        _grade_all(cfg, assignment, students, batch, progress, nbgrader_api(cfg, work_root))
+    return batch
+
+
+def _grade_all(cfg, assignment, students, batch, progress, api) -> None:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
     columns = [TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn()]
     with Progress(*columns, disable=not progress, transient=False) as bar:
@@ -130,4 +139,3 @@ def autograde(cfg: CourseConfig, assignment: str, students: list[str] | None = N
                 bar.console.print(f"[red]✗ {student}[/red]: {outcome.error}")
             bar.advance(task)
         bar.update(task, description=f"autograde {assignment}")
-    return batch

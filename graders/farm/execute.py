@@ -54,6 +54,7 @@ class SandboxedExecute(Execute):
     language = Unicode("ko").tag(config=True)
     public_code = Unicode("", help="Folder holding the dlcourse package").tag(config=True)
     public_data = Unicode("", help="Folder of public data files").tag(config=True)
+    grading_inputs = Unicode("", help="Folder of unlabeled hidden inputs lent to the kernel").tag(config=True)
     gpu = Bool(False, help="Give the kernel the GPU device nodes").tag(config=True)
     work_root = Unicode("", help="Where per-notebook work folders are made (default: system temp)").tag(config=True)
 
@@ -136,6 +137,7 @@ class SandboxedExecute(Execute):
             d.mkdir()
         spec = sb.SandboxSpec(scratch=scratch, artifacts=artifacts, runtime=runtime,
                               public_code=Path(self.public_code), public_data=Path(self.public_data),
+                              grading_inputs=Path(self.grading_inputs) if self.grading_inputs else None,
                               limits=sb.Limits(self.memory_gb, self.cpu_seconds), language=self.language,
                               gpu=self.gpu)
         status = {"kernel_dead": False, "notebook_timed_out": False, "skipped_cells": 0,

@@ -3,6 +3,7 @@
 What the kernel sees:
 - the system (/usr, /etc, ...) and the Python it runs on, read-only;
 - the public helper `dlcourse` (/opt/dlcourse) and the public data (/opt/dlcourse-data), read-only;
+- while grading, the unlabeled hidden inputs some exercises run on (/opt/dlcourse-grading), read-only;
 - its scratch folder (/submission, the notebook's working directory) and the
   artifacts folder (/artifacts), the only places it may write besides its own tmpfs;
 - the kernel's runtime folder (connection file and ipc sockets).
@@ -26,6 +27,7 @@ SCRATCH = "/submission"
 ARTIFACTS = "/artifacts"
 PUBLIC_CODE = "/opt/dlcourse"
 PUBLIC_DATA = "/opt/dlcourse-data"
+GRADING_INPUTS = "/opt/dlcourse-grading"
 HOME = "/home/student"
 
 
@@ -47,6 +49,7 @@ class SandboxSpec:
     runtime: Path                 # host folder for the connection file and sockets (rw, same path)
     public_code: Path             # host folder holding the `dlcourse` package
     public_data: Path             # host folder with public data files
+    grading_inputs: Path | None = None  # unlabeled hidden inputs, lent only while grading
     limits: Limits = field(default_factory=Limits)
     language: str = "ko"
     gpu: bool = False
@@ -98,6 +101,7 @@ def kernel_env(spec: SandboxSpec, sandboxed: bool = True) -> dict:
         "PYTHONDONTWRITEBYTECODE": "1",
         "DLCOURSE_DATA": PUBLIC_DATA if sandboxed else str(spec.public_data),
         "DLCOURSE_ARTIFACTS": ARTIFACTS if sandboxed else str(spec.artifacts),
+        "DLCOURSE_GRADING": GRADING_INPUTS if sandboxed else str(spec.grading_inputs or ""),
         "DLCOURSE_LANG": spec.language,
         "MPLBACKEND": "Agg",
         "TF_CPP_MIN_LOG_LEVEL": "2",
@@ -134,6 +138,8 @@ def wrap(cmd: list[str], spec: SandboxSpec) -> list[str]:
              "--bind", str(spec.artifacts), ARTIFACTS,
              "--bind", str(spec.runtime), str(spec.runtime),
              "--chdir", SCRATCH]
+    if spec.grading_inputs is not None and spec.grading_inputs.is_dir():
+        args += ["--ro-bind", str(spec.grading_inputs), GRADING_INPUTS]
     if spec.gpu:
         args += _gpu_binds()
     for key, value in kernel_env(spec).items():

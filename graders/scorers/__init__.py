@@ -1,4 +1,4 @@
 """One small declarative scorer per exercise; `registry` maps assignment -> Scorer."""
-from . import keras_mnist, pytorch_mnist
+from . import keras_mnist, pytorch_mnist, transformers_pipeline
 
-registry = {s.assignment: s for s in (keras_mnist.SCORER, pytorch_mnist.SCORER)}
+registry = {s.assignment: s for s in (keras_mnist.SCORER, pytorch_mnist.SCORER, transformers_pipeline.SCORER)}

@@ -17,3 +17,11 @@ def public_test_mnist(ctx: Context):
         d = load_public_mnist(ctx.secrets)
         ctx.cache["public_mnist"] = (d["x_test"], d["y_test"])
     return ctx.cache["public_mnist"]
+
+
+def sentiment_reference(ctx: Context):
+    """Hidden reviews in grading order: true label, and the course model's own label and score."""
+    if "sentiment_reference" not in ctx.cache:
+        from ..assets import load_sentiment_reference
+        ctx.cache["sentiment_reference"] = load_sentiment_reference(ctx.secrets)
+    return ctx.cache["sentiment_reference"]

@@ -17,32 +17,32 @@ def _public_test_accuracy(ctx):
     return torch_mlp_accuracy(ctx, "torch_training", x, y)
 
 
-def _optimizer_ok(d):
+def _optimizer_ok(d, ctx=None):
     return str(d.get("optimizer", "")).lower() == "adam" and d.get("bound_to_model") is True
 
 
-def _optimizer_found(d, lang):
+def _optimizer_found(d, ctx):
     opt = str(d.get("optimizer"))
-    return opt if d.get("bound_to_model") else msg("optimizer_unbound", lang, opt=opt)
+    return opt if d.get("bound_to_model") else msg("optimizer_unbound", ctx.lang, opt=opt)
 
 
-def _steps_ok(d):
+def _steps_ok(d, ctx=None):
     return d.get("steps") == d.get("batches") and d.get("params_changed") is True
 
 
-def _zero_grad_ok(d):
+def _zero_grad_ok(d, ctx=None):
     return d.get("grad_ratio") is not None and abs(d["grad_ratio"] - 1) < 0.05
 
 
-def _train_mode_ok(d):
+def _train_mode_ok(d, ctx=None):
     return bool(d.get("forward_modes")) and all(d["forward_modes"])
 
 
-def _learns_ok(d):
+def _learns_ok(d, ctx=None):
     return d.get("loss_after", 9e9) < 0.5 * d.get("loss_before", 0)
 
 
-def _loader_ok(d):
+def _loader_ok(d, ctx=None):
     return d.get("loader_batch_size") == 64 and d.get("loader_items") == 3500
 
 
@@ -64,18 +64,18 @@ SCORER = Scorer(
         ]),
         GradedCell("check_loop", answer_id="train_loop", checks=[
             behaviour("data_loader", "torch_loop", _loader_ok, "loader_expected_default",
-                      lambda d, lang: msg("loader_found", lang, items=d.get("loader_items"), batch=d.get("loader_batch_size")),
+                      lambda d, ctx: msg("loader_found", ctx.lang, items=d.get("loader_items"), batch=d.get("loader_batch_size")),
                       "loader_hint", var="train_loader"),
             behaviour("loop_updates", "torch_loop", _steps_ok, "loop_steps_expected",
-                      lambda d, lang: msg("loop_steps_found", lang, steps=d.get("steps"), batches=d.get("batches"),
+                      lambda d, ctx: msg("loop_steps_found", ctx.lang, steps=d.get("steps"), batches=d.get("batches"),
                                           changed=d.get("params_changed")), "loop_steps_hint"),
             behaviour("zero_grad", "torch_loop", _zero_grad_ok, "zero_grad_expected",
-                      lambda d, lang: msg("zero_grad_found", lang, ratio=f"{d.get('grad_ratio') or 0:.2f}"), "zero_grad_hint"),
+                      lambda d, ctx: msg("zero_grad_found", ctx.lang, ratio=f"{d.get('grad_ratio') or 0:.2f}"), "zero_grad_hint"),
             behaviour("train_mode", "torch_loop", _train_mode_ok, "train_mode_expected",
-                      lambda d, lang: msg("train_mode_found", lang, modes=["train" if m else "eval" for m in d.get("forward_modes", [])][:3]),
+                      lambda d, ctx: msg("train_mode_found", ctx.lang, modes=["train" if m else "eval" for m in d.get("forward_modes", [])][:3]),
                       "train_mode_hint"),
             behaviour("loop_learns", "torch_loop", _learns_ok, "loop_learns_expected",
-                      lambda d, lang: msg("loop_learns_found", lang, before=f"{d.get('loss_before', 0):.3f}",
+                      lambda d, ctx: msg("loop_learns_found", ctx.lang, before=f"{d.get('loss_before', 0):.3f}",
                                           after=f"{d.get('loss_after', 0):.3f}"), "loop_learns_hint"),
         ]),
         GradedCell("check_training", answer_id="train_model", checks=[

@@ -326,3 +326,96 @@ def _torch_training(model, losses):
 def torch_training(model, losses) -> None:
     """Per-epoch losses and the trained state_dict (safetensors, not a pickle)."""
     _guarded("torch_training", _torch_training, model, losses)
+
+
+# ── Transformers pipeline ───────────────────────────────────────────────────
+RATIO_CASES = [
+    ["POSITIVE", "NEGATIVE", "POSITIVE", "POSITIVE"],
+    ["NEGATIVE", "NEGATIVE"],
+    ["POSITIVE"],
+    ["NEGATIVE", "POSITIVE", "NEGATIVE", "NEGATIVE", "POSITIVE"],
+]
+THRESHOLDS = [0.9, 0.99]
+
+
+def grading_texts() -> list:
+    """The hidden review texts (no labels) the grader lends the sandbox while grading."""
+    path = Path(os.environ.get("DLCOURSE_GRADING", "/nonexistent")) / "sentiment_texts.json"
+    if not path.exists():  # outside grading (e.g. a student running the cell): public examples
+        from .datasets import reviews
+        return reviews.texts()
+    return json.loads(path.read_text())
+
+
+def _describe(result, limit=5):
+    if isinstance(result, dict):
+        return {"type": "dict", "keys": sorted(map(str, result))[:10],
+                "label": _plain(result.get("label")), "score": _plain(result.get("score"))}
+    if isinstance(result, (list, tuple)):
+        return {"type": "list", "length": len(result), "items": [_describe(r, limit) for r in list(result)[:limit]]}
+    return {"type": type(result).__name__, "value": str(result)[:100]}
+
+
+def _sentiment_structure(classifier):
+    from .datasets import reviews
+
+    if classifier is None:
+        return _missing("classifier")
+    texts = reviews.texts()[:3]
+    return {"inputs": len(texts), "batch": _describe(classifier(texts)), "single": _describe(classifier(texts[0]))}
+
+
+def sentiment_structure(classifier) -> None:
+    """What the classifier returns for a batch of three reviews and for one review."""
+    _guarded("sentiment_structure", _sentiment_structure, classifier)
+
+
+def _sentiment_predictions(predict_labels):
+    if predict_labels is None:
+        return _missing("predict_labels")
+    texts = grading_texts()
+    preds = predict_labels(texts)
+    items = list(preds) if isinstance(preds, (list, tuple)) else None
+    return {"n_inputs": len(texts), "type": type(preds).__name__,
+            "predictions": [_plain(p) for p in items] if items is not None else _plain(preds)}
+
+
+def sentiment_predictions(predict_labels) -> None:
+    """The student's labels for the hidden reviews (the labels themselves stay with the grader)."""
+    _guarded("sentiment_predictions", _sentiment_predictions, predict_labels)
+
+
+def _ratio_cases(positive_ratio):
+    if positive_ratio is None:
+        return _missing("positive_ratio")
+    out = []
+    for case in RATIO_CASES:
+        try:
+            out.append({"input": case, "output": _plain(positive_ratio(list(case)))})
+        except Exception as exc:
+            out.append({"input": case, "error": f"{type(exc).__name__}: {exc}"})
+    return {"cases": out}
+
+
+def ratio_cases(positive_ratio) -> None:
+    """positive_ratio on fixed label lists."""
+    _guarded("sentiment_ratio", _ratio_cases, positive_ratio)
+
+
+def _confident_cases(confident_only):
+    if confident_only is None:
+        return _missing("confident_only")
+    texts = grading_texts()
+    index = {t: i for i, t in enumerate(texts)}
+    out = []
+    for threshold in THRESHOLDS:
+        kept = confident_only(texts, threshold)
+        kept_texts = [k[0] if isinstance(k, (list, tuple)) and k else k for k in kept]
+        out.append({"threshold": threshold, "kept": sorted(index[t] for t in kept_texts if t in index),
+                    "unknown": sum(1 for t in kept_texts if t not in index)})
+    return {"n_inputs": len(texts), "cases": out}
+
+
+def confident_cases(confident_only) -> None:
+    """Which hidden reviews confident_only keeps at two thresholds (as indices)."""
+    _guarded("sentiment_confident", _confident_cases, confident_only)

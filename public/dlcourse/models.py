@@ -32,8 +32,8 @@ from .datasets.mnist import data_dir  # $DLCOURSE_DATA, else ~/.cache/dlcourse
 
 WEIGHTS_FILE = "digit_body.safetensors"
 IMAGES_DIR = ("digit_pets", "images")
-LAYERS = ((32, 1), (64, 2), (128, 2), (256, 2))   # (out channels, stride) of each conv block
-MIX = None
+LAYERS = ((32, 1), (64, 2), (128, 2), (128, 2))   # (out channels, stride) of the 3x3 conv blocks
+MIX = (512, 4)     # last block: (out channels, kernel) of an unpadded conv over the whole 4x4 map
 
 
 def digit_pets_path() -> Path:
@@ -41,25 +41,26 @@ def digit_pets_path() -> Path:
     return data_dir().joinpath(*IMAGES_DIR)
 
 
-def _block(c_in: int, c_out: int, stride: int) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=False),
+def _block(c_in: int, c_out: int, kernel: int = 3, stride: int = 1, padding: int = 1) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(c_in, c_out, kernel, stride=stride, padding=padding, bias=False),
                          nn.BatchNorm2d(c_out), nn.ReLU(inplace=True))
 
 
 class DigitBody(nn.Sequential):
-    """Four conv-BN-ReLU blocks (strides 1, 2, 2, 2), average pooling, flatten.
+    """Conv-BN-ReLU blocks, average pooling, flatten.
 
-    Input: RGB float images in [0, 1], any size (trained at 32x32).
-    Output: ``[batch, 256]`` features.  fastai keeps only the four blocks.
+    Four 3x3 blocks (strides 1, 2, 2, 2) take a 32x32 (or 28x28) image to a 4x4 map; a
+    4x4 unpadded conv then mixes the whole map into 512 channels, so the features keep
+    where strokes are even after fastai's head pools them.
+    Input: RGB float images in [0, 1] (trained at 32x32).  Output: ``[batch, 512]``.
+    fastai keeps the five conv blocks and drops the pooling and flatten.
     """
 
     def __init__(self, n_in: int = 3, layers=LAYERS, mix=MIX):
         chans = (n_in, *[c for c, _ in layers])
-        blocks = [_block(a, b, s) for a, b, (_, s) in zip(chans[:-1], chans[1:], layers)]
+        blocks = [_block(a, b, 3, s) for a, b, (_, s) in zip(chans[:-1], chans[1:], layers)]
         if mix:
-            out, k = mix
-            blocks.append(nn.Sequential(nn.Conv2d(chans[-1], out, k, bias=False),
-                                        nn.BatchNorm2d(out), nn.ReLU(inplace=True)))
+            blocks.append(_block(chans[-1], mix[0], mix[1], 1, 0))
         super().__init__(*blocks, nn.AdaptiveAvgPool2d(1), nn.Flatten())
 
 
@@ -83,3 +84,17 @@ def digit_body(pretrained: bool = True, path: str | os.PathLike | None = None, *
                 "installed (DLCOURSE_DATA), or use pretrained=False to train from scratch."))
         model.load_state_dict(load_file(str(file)), strict=True)
     return model
+
+
+def sentiment_model_path() -> str:
+    """Folder of the course's sentiment-analysis model (labels POSITIVE / NEGATIVE).
+
+    Offline stand-in for the default model of ``pipeline('sentiment-analysis')``:
+    ``pipeline('sentiment-analysis', model=sentiment_model_path())``.
+    """
+    folder = data_dir() / "sentiment-model"
+    if not (folder / "config.json").exists():
+        raise FileNotFoundError(pick(
+            f"감정 분석 모델이 없습니다: {folder}. 강사에게 `python -m graders assets` 실행을 요청하세요.",
+            f"The sentiment model is missing: {folder}. Ask staff to run `python -m graders assets`."))
+    return str(folder)
