@@ -52,6 +52,21 @@ ASSIGNMENTS = {
         },
         "thresholds": {"accuracy_floor": 0.50, "accuracy_target": 0.85, "evaluate_tolerance": 0.03},
     },
+    "fastai_transfer": {
+        "title": "fastai로 전이학습 하기",
+        "notebooks": ["fastai_transfer"],
+        "due": "2026-12-15 23:59:00+09:00",
+        "points": {
+            "vocab": 1,             # the regex gives the five digit names as classes
+            "item_size": 1,         # batches of 3x32x32
+            "metric": 1,            # error_rate
+            "output_shape": 1,      # (batch, 5)
+            "pretrained": 1,        # started from the course's pretrained body
+            "fine_tuned": 1,        # frozen phase, then unfrozen (fine_tune)
+            "hidden_accuracy": 4,   # measured by the grader on hidden digits
+        },
+        "thresholds": {"accuracy_floor": 0.60, "accuracy_target": 0.93},
+    },
     "transformers_pipeline": {
         "title": "Hugging Face pipeline으로 리뷰 감정 분석하기",
         "notebooks": ["transformers_pipeline"],
@@ -82,6 +97,7 @@ SANDBOX = {
     "enabled": True,            # False only where bubblewrap cannot run; --no-sandbox must also be given
     "memory_gb": 8,             # address-space limit of the student's kernel (torch needs >= 4)
     "cpu_seconds": 900,         # CPU time of the student's kernel
+    "threads": 1,               # CPU threads per kernel (torch/TF/BLAS); 1 is fastest on a shared 2-core box
     "cell_timeout_s": 300,      # one cell
     "notebook_timeout_s": 900,  # the whole notebook
     "max_artifact_mb": 64,      # biggest artifact the grader will read

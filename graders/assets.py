@@ -2,6 +2,8 @@
 
 public/mnist.npz                 train + public test (what the student zone may read)
 public/sentiment-model/          the course's sentiment-analysis model (fine-tuned MiniLM)
+public/digit_pets/images/        digits 5-9 named like the Pets images (seven_0412.png)
+public/digit_body.safetensors    small CNN body pretrained by the course on digits 0-4
 grading/sentiment_texts.json     hidden reviews without labels, lent to the sandbox while grading
 secret/mnist_hidden.npz          hidden grading images + labels (grader zone only)
 secret/sentiment_reference.json  hidden reviews' labels and the course model's scores (grader zone only)
@@ -107,12 +109,31 @@ def _build_sentiment(cfg: CourseConfig, log) -> dict:
     return {"seconds": manifest.get("seconds"), "hidden_accuracy": manifest.get("hidden_accuracy")}
 
 
+def _build_fastai(cfg: CourseConfig, log) -> dict:
+    """Pets-like digit image folder and the course's pretrained CNN body (public)."""
+    from .assets_fastai import build_fastai_assets
+
+    return build_fastai_assets(cfg.public_data_dir, force=True, log=log)
+
+
+def _file_hash(*paths: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for p in paths:
+        h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
 # stage -> (what decides its outputs, the files it makes, builder)
 def _stages(cfg: CourseConfig):
     return {
         "mnist": ({"version": BUILD_VERSION, "mnist_source": cfg.mnist_source, "split": cfg.split},
                   [cfg.public_data_dir / "mnist.npz", cfg.secret_dir / "mnist_hidden.npz"], _build_mnist),
-        "sentiment": ({"version": 1},
+        "fastai": ({"version": 1, "code": _file_hash(Path(__file__).with_name("assets_fastai.py"))},
+                   [cfg.public_data_dir / "digit_body.safetensors", cfg.public_data_dir / "digit_pets" / "images"],
+                   _build_fastai),
+        "sentiment": ({"version": 1, "data": _file_hash(Path(__file__).with_name("data") / "sentiment_train.json")},
                       [cfg.public_data_dir / "sentiment-model" / "config.json",
                        cfg.grading_inputs_dir / "sentiment_texts.json", cfg.secret_dir / "sentiment_reference.json"],
                       _build_sentiment),

@@ -42,6 +42,7 @@ class Sandbox:
     cell_timeout_s: int
     notebook_timeout_s: int
     max_artifact_mb: float
+    threads: int = 1
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ class CourseConfig:
 _KNOWN_TOP = {"COURSE_ID", "LANGUAGE", "ASSIGNMENTS", "DATA", "DEVICE", "DB_URL", "SANDBOX"}
 _SANDBOX_KEYS = {
     "enabled": bool, "memory_gb": (int, float), "cpu_seconds": int,
-    "cell_timeout_s": int, "notebook_timeout_s": int, "max_artifact_mb": (int, float),
+    "cell_timeout_s": int, "notebook_timeout_s": int, "max_artifact_mb": (int, float), "threads": int,
 }
 
 
@@ -170,7 +171,7 @@ def load_config(path: str | os.PathLike | None = None) -> CourseConfig:
 
     sandbox_raw = _require(path, "SANDBOX", values.get("SANDBOX", {}), dict, "a dict of sandbox limits")
     defaults = dict(enabled=True, memory_gb=8, cpu_seconds=900, cell_timeout_s=300,
-                    notebook_timeout_s=900, max_artifact_mb=64)
+                    notebook_timeout_s=900, max_artifact_mb=64, threads=1)
     for key in sandbox_raw:
         if key not in _SANDBOX_KEYS:
             _fail(path, f"SANDBOX['{key}']", "unknown key", f"use one of {', '.join(_SANDBOX_KEYS)}")

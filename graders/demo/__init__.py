@@ -14,9 +14,9 @@ import nbformat
 
 from ..config import CourseConfig
 from ..farm.score import CHECKS_SUFFIX
-from . import keras_mnist, pytorch_mnist, transformers_pipeline
+from . import fastai_transfer, keras_mnist, pytorch_mnist, transformers_pipeline
 
-CLASSES = {"keras_mnist": keras_mnist, "pytorch_mnist": pytorch_mnist,
+CLASSES = {"keras_mnist": keras_mnist, "pytorch_mnist": pytorch_mnist, "fastai_transfer": fastai_transfer,
            "transformers_pipeline": transformers_pipeline}
 
 

@@ -51,6 +51,7 @@ class SandboxedExecute(Execute):
     notebook_timeout = Integer(900, help="Seconds for the whole notebook").tag(config=True)
     memory_gb = Float(8.0, help="Address-space limit of the kernel (GiB)").tag(config=True)
     cpu_seconds = Integer(900, help="CPU-time limit of the kernel (s)").tag(config=True)
+    threads = Integer(1, help="CPU threads of the kernel's numeric libraries").tag(config=True)
     language = Unicode("ko").tag(config=True)
     public_code = Unicode("", help="Folder holding the dlcourse package").tag(config=True)
     public_data = Unicode("", help="Folder of public data files").tag(config=True)
@@ -138,7 +139,7 @@ class SandboxedExecute(Execute):
         spec = sb.SandboxSpec(scratch=scratch, artifacts=artifacts, runtime=runtime,
                               public_code=Path(self.public_code), public_data=Path(self.public_data),
                               grading_inputs=Path(self.grading_inputs) if self.grading_inputs else None,
-                              limits=sb.Limits(self.memory_gb, self.cpu_seconds), language=self.language,
+                              limits=sb.Limits(self.memory_gb, self.cpu_seconds, self.threads), language=self.language,
                               gpu=self.gpu)
         status = {"kernel_dead": False, "notebook_timed_out": False, "skipped_cells": 0,
                   "sandboxed": self.sandbox, "seconds": None}

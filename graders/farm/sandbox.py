@@ -39,6 +39,7 @@ class SandboxUnavailable(RuntimeError):
 class Limits:
     memory_gb: float = 8
     cpu_seconds: int = 900
+    threads: int = 1
 
 
 @dataclass
@@ -110,8 +111,10 @@ def kernel_env(spec: SandboxSpec, sandboxed: bool = True) -> dict:
         "TRANSFORMERS_OFFLINE": "1",
         "KERAS_BACKEND": "tensorflow",
         "CUDA_VISIBLE_DEVICES": os.environ.get("CUDA_VISIBLE_DEVICES", "") if spec.gpu else "",
-        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", str(os.cpu_count() or 1)),
     }
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
+        env[var] = str(spec.limits.threads)
     env.update(spec.extra_env)
     return env
 
