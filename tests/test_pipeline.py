@@ -144,3 +144,34 @@ def test_plain_nbgrader_grades_the_same_way(graded_class, tmp_path):
     rows = {r["student_id"]: r for r in csv.DictReader(out.open()) if r["assignment"] == "keras_mnist"}
     assert float(rows["ref"]["score"]) == 12.0 and float(rows["ref"]["max_score"]) == 12.0
     assert float(rows["not_trained"]["score"]) == sum(klass.EXPECTED["not_trained"].values())
+
+
+def _cell_text(root, student, assignment, cell_id):
+    nb = nbformat.read(root / f"autograded/{student}/{assignment}/{assignment}.ipynb", 4)
+    cell = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == cell_id][0]
+    return "".join(o.get("text", "") for o in cell.outputs)
+
+
+@pytest.mark.parametrize("assignment", list(CLASSES))
+def test_reference_passes_every_self_check(graded_class, assignment):
+    root = graded_class["cfg"].root
+    nb = nbformat.read(root / f"autograded/ref/{assignment}/{assignment}.ipynb", 4)
+    ids = [c.metadata["nbgrader"]["grade_id"] for c in nb.cells
+           if c.metadata.get("nbgrader", {}).get("grade_id", "").endswith("_selfcheck")]
+    assert ids, "the notebook has self-check cells"
+    for cell_id in ids:
+        text = _cell_text(root, "ref", assignment, cell_id)
+        assert "✅" in text and "❌" not in text, (cell_id, text)
+
+
+@pytest.mark.parametrize("assignment,student,cell_id", [
+    ("pytorch_mnist", "missing_zero_grad", "loop_selfcheck"),
+    ("pytorch_mnist", "softmax_before_ce", "model_selfcheck"),
+    ("fastai_transfer", "wrong_classes", "learner_selfcheck"),
+    ("fastai_transfer", "no_metric", "learner_selfcheck"),
+    ("transformers_pipeline", "returns_scores", "labels_selfcheck"),
+    ("transformers_pipeline", "threshold_reversed", "confident_selfcheck"),
+])
+def test_self_checks_catch_the_mistake(graded_class, assignment, student, cell_id):
+    text = _cell_text(graded_class["cfg"].root, student, assignment, cell_id)
+    assert "❌" in text and "힌트" in text, text
