@@ -80,6 +80,13 @@ ASSIGNMENTS = {
         },
         "thresholds": {"accuracy_floor": 0.60, "accuracy_target": 0.90},
     },
+    "concepts_quiz": {
+        "kind": "quiz",             # questions, keys and points: source/concepts_quiz/quiz_bank.yaml
+        "title": "개념 퀴즈: 머신러닝과 딥러닝, 네 가지 프레임워크",
+        "notebooks": ["concepts_quiz"],
+        "due": "2026-12-20 23:59:00+09:00",
+        # "points": {"q12": 4},     # optional: override a question's points from the bank
+    },
 }
 
 # ── Data and models ─────────────────────────────────────────────────────────

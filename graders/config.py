@@ -28,6 +28,7 @@ class Assignment:
     due: str | None
     points: dict
     thresholds: dict
+    kind: str = "exercise"          # "exercise" or "quiz" (questions from source/<name>/quiz_bank.yaml)
 
     @property
     def total_points(self) -> float:
@@ -206,6 +207,19 @@ def _read_assignments(path: Path, raw) -> dict:
     for name, spec in raw.items():
         where = f"ASSIGNMENTS['{name}']"
         _require(path, where, spec, dict, "a dict with title, notebooks, points, thresholds")
+        kind = spec.get("kind", "exercise")
+        if kind not in ("exercise", "quiz"):
+            _fail(path, f"{where}['kind']", f"got {kind!r}", "'exercise' (default) or 'quiz'")
+        default_points = {}
+        if kind == "quiz":
+            # the bank is the quiz's scorer: its questions are the checks, with their points
+            from .quiz import bank_path, load_bank, quiz_scorer
+            bank = load_bank(bank_path(path.parent, name))
+            if bank.quiz != name:
+                _fail(path, where, f"the bank {bank.path.name} is for quiz {bank.quiz!r}",
+                      f"set 'quiz: {name}' in the bank or rename the assignment")
+            registry[name] = quiz_scorer(bank)
+            default_points = bank.points
         scorer = registry.get(name)
         if scorer is None:
             _fail(path, where, "no scorer exists for this assignment",
@@ -215,6 +229,7 @@ def _read_assignments(path: Path, raw) -> dict:
             _fail(path, f"{where}['notebooks']", f"got {notebooks!r}", "a list of notebook names without .ipynb")
         points = spec.get("points", {})
         _require(path, f"{where}['points']", points, dict, "a dict: check name -> points")
+        points = {**default_points, **points}   # a quiz's config may override single questions
         expected = set(scorer.check_names())
         for check in points:
             if check not in expected:
@@ -243,5 +258,5 @@ def _read_assignments(path: Path, raw) -> dict:
         if due is not None and not isinstance(due, str):
             _fail(path, f"{where}['due']", f"got {due!r}", "a date string like '2026-12-04 23:59:00 KST'")
         out[name] = Assignment(name=name, title=str(spec.get("title", name)), notebooks=tuple(notebooks),
-                               due=due, points=dict(points), thresholds=dict(thresholds))
+                               due=due, points=dict(points), thresholds=dict(thresholds), kind=kind)
     return out

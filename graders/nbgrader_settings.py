@@ -41,7 +41,7 @@ def apply_settings(c, cfg: CourseConfig, argv=()) -> None:
     c.CourseDirectory.course_id = cfg.course_id
     c.CourseDirectory.db_url = cfg.db_url
     c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback",
-                                "*" + CHECKS_SUFFIX, ".artifacts"]
+                                "*" + CHECKS_SUFFIX, ".artifacts", "quiz_bank.yaml"]
     c.ClearSolutions.code_stub = {"python": CODE_STUB[cfg.language]}
     c.ClearSolutions.text_stub = "여기에 답을 쓰세요" if cfg.language == "ko" else "YOUR ANSWER HERE"
 

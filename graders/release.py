@@ -48,6 +48,12 @@ def release(cfg: CourseConfig, assignment: str, api=None) -> Path:
     from .farm.autograde import nbgrader_api
     from nbgrader.api import Gradebook
 
+    bank = None
+    if cfg.assignment(assignment).kind == "quiz":
+        from .quiz import bank_path, load_bank
+        from .quiz.render import render
+        bank = load_bank(bank_path(cfg.root, assignment))
+        render(bank, cfg.root / "source" / assignment, cfg.language)
     sync_points(cfg, assignment)
     api = api or nbgrader_api(cfg)
     result = api.generate_assignment(assignment, force=True, create=True)
@@ -59,6 +65,9 @@ def release(cfg: CourseConfig, assignment: str, api=None) -> Path:
             gb.update_or_create_assignment(assignment, duedate=due)
     out = cfg.root / "release" / assignment
     leaks = check_release(out)
+    if bank is not None:
+        from .quiz.render import QUIZ_DATA_DIR, leaks as quiz_leaks
+        leaks += quiz_leaks(bank, out) + quiz_leaks(bank, QUIZ_DATA_DIR)
     if leaks:
         raise RuntimeError("release holds grader-zone text: " + "; ".join(leaks))
     return out

@@ -76,6 +76,9 @@ def graded_class(course):
         students[assignment] = demo.submit(course, assignment)
         if assignment == "keras_mnist":
             _extra_students(course)
+        if assignment == "concepts_quiz":   # a second all-right student on a differently shuffled paper
+            from graders.demo import concepts_quiz as q
+            demo.submit(course, assignment, who={"twin": q.answers_for("twin", q.REFERENCE)})
         autograde[assignment] = run_cli(["autograde", assignment, "--quiet"], course.root, check=False)
         checks[assignment] = demo.check_results(course, assignment)
     feedback = run_cli(["feedback"], course.root, check=False)

@@ -31,7 +31,8 @@ def test_each_student_gets_exactly_the_expected_points(graded_class, assignment,
 @pytest.mark.parametrize("assignment", [a for a in CLASSES if a != "keras_mnist"])
 def test_other_batches_grade_every_student(graded_class, assignment):
     assert graded_class["autograde"][assignment].returncode == 0, graded_class["autograde"][assignment].stdout
-    assert set(graded_class["checks"][assignment]) == set(CLASSES[assignment].EXPECTED)
+    extra = {"concepts_quiz": {"twin"}}.get(assignment, set())     # test-only students (conftest)
+    assert set(graded_class["checks"][assignment]) == set(CLASSES[assignment].EXPECTED) | extra
 
 
 def test_reference_gets_full_marks_in_the_gradebook(graded_class):

@@ -6,3 +6,4 @@ from .base import ArtifactProblem, Check, CheckResult, Context, GradedCell, Scor
 from .layers import Layer, compare_layers, layer_structure  # noqa: F401
 from .training import behaviour, loss_fell  # noqa: F401
 from .values import field_contains, field_equals, reported_matches  # noqa: F401
+from .quiz import public_question, quiz_question  # noqa: F401

@@ -78,6 +78,7 @@ class Context:
     lang: str = "ko"
     max_artifact_bytes: int = 64 * 2**20
     secrets: object = None          # grader-zone loaders (CourseConfig), given by the farm
+    student: str = ""               # the student id nbgrader graded (never one the kernel reports)
     cache: dict = field(default_factory=dict)
 
     def _path(self, name: str) -> Path:

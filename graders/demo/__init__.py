@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -14,18 +15,32 @@ import nbformat
 
 from ..config import CourseConfig
 from ..farm.score import CHECKS_SUFFIX
-from . import fastai_transfer, keras_mnist, pytorch_mnist, transformers_pipeline
+from . import concepts_quiz, fastai_transfer, keras_mnist, pytorch_mnist, transformers_pipeline
 
 CLASSES = {"keras_mnist": keras_mnist, "pytorch_mnist": pytorch_mnist, "fastai_transfer": fastai_transfer,
-           "transformers_pipeline": transformers_pipeline}
+           "transformers_pipeline": transformers_pipeline, "concepts_quiz": concepts_quiz}
+
+_QUIZ_ANSWER = re.compile(r'^\s*quiz\.answer\(\s*["\'](\w+)["\']')
 
 
 def students(assignment: str) -> dict[str, dict | None]:
+    """student -> answers by cell key (None: hands in the notebook as released)."""
     mod = CLASSES[assignment]
     out = {"ref": dict(mod.REFERENCE)}
     for name, answers in mod.MISTAKES.items():
         out[name] = None if answers is None else {**mod.REFERENCE, **answers}
+    if hasattr(mod, "answers_for"):          # a quiz: what each student types depends on their paper
+        out = {name: mod.answers_for(name, answers) for name, answers in out.items()}
     return out
+
+
+def cell_key(cell) -> str | None:
+    """An answer cell's key: its nbgrader grade_id, or `answer_<qid>` for a quiz answer cell."""
+    gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+    if gid:
+        return gid
+    m = _QUIZ_ANSWER.match(cell.source) if cell.cell_type == "code" else None
+    return f"answer_{m.group(1)}" if m else None
 
 
 def fill(release_nb, answers: dict | None):
@@ -33,8 +48,10 @@ def fill(release_nb, answers: dict | None):
     if answers is None:
         return nb
     for cell in nb.cells:
-        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if gid in answers:
+        gid = cell_key(cell)
+        if gid in answers and "nbgrader" not in cell.metadata:
+            cell.source = answers[gid]          # a quiz answer cell: the student retypes the line
+        elif gid in answers:
             stub_lines = [l for l in cell.source.splitlines()
                           if not (l.startswith("# 여기에 코드를 작성하세요") or l.startswith("# YOUR CODE HERE")
                                   or l.strip() == "raise NotImplementedError()")]
@@ -79,25 +96,32 @@ def summary_table(cfg: CourseConfig, assignment: str, only: list[str] | None = N
     from rich.table import Table
 
     results = check_results(cfg, assignment)
-    check_names = list(cfg.assignment(assignment).points)
-    total_max = cfg.assignment(assignment).total_points
+    a = cfg.assignment(assignment)
+    groups = {c: [c] for c in a.points}
+    if a.kind == "quiz":                       # one column per question type, not per question
+        from ..quiz import bank_path, load_bank
+        groups = {}
+        for q in load_bank(bank_path(cfg.root, assignment)).questions:
+            groups.setdefault(q["type"], []).append(q["id"])
     table = Table(title=f"{assignment}: student × check", show_lines=False)
     table.add_column("student", style="bold")
-    for c in check_names:
-        table.add_column(c, justify="right")
-    table.add_column(f"total/{total_max:g}", justify="right", style="bold")
+    for name, members in groups.items():
+        label = name if len(members) == 1 else f"{name}/{sum(a.points[m] for m in members):g}"
+        table.add_column(label, justify="right")
+    table.add_column(f"total/{a.total_points:g}", justify="right", style="bold")
     for student in sorted(results, key=lambda s: (s != "ref", s)):
         if only and student not in only:
             continue
         row = results[student]
         cells = []
-        for c in check_names:
-            r = row.get(c)
-            if r is None:
+        for members in groups.values():
+            got = [row[m] for m in members if m in row]
+            if not got:
                 cells.append("-")
-            else:
-                color = "green" if r["passed"] else ("yellow" if r["score"] > 0 else "red")
-                cells.append(f"[{color}]{r['score']:g}[/{color}]")
+                continue
+            score, full = sum(r["score"] for r in got), sum(r["max_score"] for r in got)
+            color = "green" if score >= full - 1e-9 else ("yellow" if score > 0 else "red")
+            cells.append(f"[{color}]{score:.3g}[/{color}]")
         total = sum(r["score"] for r in row.values())
-        table.add_row(student, *cells, f"{total:g}")
+        table.add_row(student, *cells, f"{total:.4g}")
     return table

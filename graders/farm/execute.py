@@ -140,7 +140,9 @@ class SandboxedExecute(Execute):
                               public_code=Path(self.public_code), public_data=Path(self.public_data),
                               grading_inputs=Path(self.grading_inputs) if self.grading_inputs else None,
                               limits=sb.Limits(self.memory_gb, self.cpu_seconds, self.threads), language=self.language,
-                              gpu=self.gpu)
+                              gpu=self.gpu,
+                              # which paper a quiz shows (display only: the grader maps answers itself)
+                              extra_env={"DLCOURSE_STUDENT": str(resources.get("nbgrader", {}).get("student", ""))})
         status = {"kernel_dead": False, "notebook_timed_out": False, "skipped_cells": 0,
                   "sandboxed": self.sandbox, "seconds": None}
         self._run = {"spec": spec, "scratch": scratch, "runtime": runtime, "status": status}

@@ -62,7 +62,8 @@ class ScoreArtifacts(NbGraderPreprocessor):
 
         artifacts = Path(run.get("artifacts", "/nonexistent"))
         ctx = Context(artifacts=artifacts, thresholds=assignment.thresholds, lang=self.language,
-                      max_artifact_bytes=int(self.max_artifact_mb * 2**20), secrets=cfg)
+                      max_artifact_bytes=int(self.max_artifact_mb * 2**20), secrets=cfg,
+                      student=info["student"])
         try:
             results = scorer.score(ctx, assignment.points)
         finally:

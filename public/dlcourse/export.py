@@ -502,3 +502,17 @@ def _fastai_training(learn):
 def fastai_training(learn) -> None:
     """The fine-tuned model (state_dict in safetensors), its classes and the recorded phases."""
     _guarded("fastai_training", _fastai_training, learn)
+
+
+# ── Quizzes ─────────────────────────────────────────────────────────────────
+def _quiz_answer(quiz, qid: str):
+    if quiz is None or not hasattr(quiz, "answers"):
+        return _missing("quiz")
+    answers = quiz.answers if isinstance(quiz.answers, dict) else {}
+    return {"qid": qid, "answered": qid in answers, "raw": answers.get(qid),
+            "student_seen": str(getattr(quiz, "student", ""))}
+
+
+def quiz_answer(quiz, qid: str) -> None:
+    """The answer as typed (letters as the student saw them); the grader maps and scores it."""
+    _guarded(f"quiz_{qid}", _quiz_answer, quiz, qid)
