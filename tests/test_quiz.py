@@ -270,3 +270,25 @@ def test_quiz_feedback_shows_explanations_and_no_hidden_code(graded_class):
     slips = graded_class["checks"]["concepts_quiz"]["format_slips"]
     assert "선택지는 A–" in slips["q01"]["found"]
     assert slips["q10"]["passed"]          # "(b)" style is accepted
+
+
+def test_format_is_checked_at_once_in_the_notebook(graded_class):
+    """The answer cells answer in Korean as soon as they run: ✅ for a valid format, ⚠️ with what to type."""
+    import nbformat
+
+    root = graded_class["cfg"].root
+
+    def outputs(student):
+        nb = nbformat.read(root / f"autograded/{student}/concepts_quiz/concepts_quiz.ipynb", 4)
+        return {c.source.split('"')[1]: "".join(o.get("text", "") for o in c.outputs)
+                for c in nb.cells if c.source.startswith("quiz.answer(")}, nb
+
+    ref, nb = outputs("ref")
+    assert len(ref) == len(BANK.questions) and all(t.startswith("✅") for t in ref.values()), ref
+    progress = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
+    assert f"{len(BANK.questions)}/{len(BANK.questions)}" in progress
+    slips, _ = outputs("format_slips")
+    assert "선택지는 A–D 중 하나입니다" in slips["q01"]
+    assert "O(맞다) 또는 X(틀리다)" in slips["q02"]
+    assert "숫자로 적으세요" in slips["q34"]
+    assert slips["q10"].startswith("✅")
