@@ -2,7 +2,7 @@
 
   assets                         build the offline data (cached)
   release [ASSIGNMENT]           source/ → release/ (nbgrader generate_assignment)
-  autograde ASSIGNMENT [--student S ...] [--no-sandbox]
+  autograde ASSIGNMENT [--student S ...] [--workers N] [--scheduler ADDR] [--force] [--no-sandbox]
   feedback [ASSIGNMENT] [--student S ...]
   scores [--json] [--assignment A]
   demo                           release → simulated class submits → autograde → feedback → summary
@@ -70,7 +70,9 @@ def cmd_release(args) -> int:
 def _report_batch(batch) -> int:
     con = _console()
     ok = len(batch.outcomes) - len(batch.failed)
-    con.print(f"{batch.assignment}: graded {ok}/{len(batch.outcomes)} submissions"
+    skipped = f" ({len(batch.skipped)} unchanged since their last grading, skipped; --force regrades)" \
+        if batch.skipped else ""
+    con.print(f"{batch.assignment}: graded {ok}/{len(batch.outcomes)} submissions{skipped}"
               + (f", {len(batch.failed)} with errors:" if batch.failed else ""))
     for o in batch.failed:
         con.print(f"  [red]✗ {o.student}[/red]: {o.error}")
@@ -78,11 +80,15 @@ def _report_batch(batch) -> int:
 
 
 def cmd_autograde(args) -> int:
+    from .config import ConfigError
     from .farm.autograde import autograde
     cfg = _load(args)
     _require_assets(cfg)
     _check_sandbox(cfg, args.no_sandbox)
-    batch = autograde(cfg, args.assignment, students=args.student or None, progress=not args.quiet)
+    if args.workers < 1:
+        raise ConfigError(f"--workers {args.workers}: Fix: give 1 or more grader processes")
+    batch = autograde(cfg, args.assignment, students=args.student or None, progress=not args.quiet,
+                      workers=args.workers or 1, scheduler=args.scheduler, force=args.force)
     return _report_batch(batch)
 
 
@@ -140,7 +146,7 @@ def cmd_demo(args) -> int:
         con.print(f"[bold]1. release[/bold] {name} → release/{name}")
         who = demo.submit(cfg, name)
         con.print(f"[bold]2. submit[/bold] {len(who)} simulated students: {', '.join(who)}")
-        batch = autograde(cfg, name, students=who, progress=not args.quiet)
+        batch = autograde(cfg, name, students=who, progress=not args.quiet, workers=args.workers, force=True)
         status |= _report_batch(batch)
         con.print(f"[bold]3. autograde[/bold] done")
         for student in who:
@@ -200,6 +206,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--student", action="append", help="only this student (repeatable)")
     s.add_argument("--no-sandbox", action="store_true", help="run student code unconfined (trusted machines only)")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="grade N submissions at once (each in its own sandboxed kernel)")
+    s.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run the kernels on a Dask cluster, e.g. tcp://host:8786 (scoring stays here)")
+    s.add_argument("--force", action="store_true", help="regrade submissions that are unchanged since their grading")
     s.set_defaults(fn=cmd_autograde)
 
     s = sub.add_parser("feedback", help="write feedback HTML for students")
@@ -220,6 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("demo", help="run the whole flow on a simulated class")
     s.add_argument("assignment", nargs="?", help="only this assignment")
+    s.add_argument("--workers", type=int, default=1, metavar="N", help="grade N submissions at once")
     s.add_argument("--no-sandbox", action="store_true")
     s.add_argument("--quiet", action="store_true")
     s.set_defaults(fn=cmd_demo)

@@ -5,12 +5,24 @@ is reported for that student and the batch goes on), then run nbgrader's
 autograde (sanitize → SandboxedExecute → ScoreArtifacts → gradebook).  Progress
 is shown with rich; each submission's nbgrader log is kept under
 `autograded/<student>/<assignment>/.autograde.log`.
+
+With ``workers > 1`` submissions are graded concurrently by a pool of grader
+processes, each running its own sandboxed kernels (a fresh one per submission).
+With a Dask scheduler address the kernels run on the Dask workers instead
+(see remote.py) while scoring and gradebook writes stay in these processes.
+A grader process that dies takes no grade with it: the pool is rebuilt and the
+submissions it had not finished are graded again.  Submissions already graded
+and unchanged are skipped (ledger.py) unless ``force``.
 """
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import tempfile
 import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +32,10 @@ from traitlets.config import Config
 
 from ..config import CourseConfig
 from ..nbgrader_settings import apply_settings
+from . import ledger
 from .score import CHECKS_SUFFIX
+
+MAX_ATTEMPTS = 3      # a submission whose grader process dies this often is reported, not retried
 
 
 @dataclass
@@ -29,6 +44,7 @@ class Outcome:
     ok: bool
     seconds: float
     error: str | None = None
+    skipped: bool = False       # graded before and unchanged
 
 
 @dataclass
@@ -40,8 +56,12 @@ class BatchResult:
     def failed(self) -> list:
         return [o for o in self.outcomes if not o.ok]
 
+    @property
+    def skipped(self) -> list:
+        return [o for o in self.outcomes if o.skipped]
 
-def nbgrader_api(cfg: CourseConfig, work_root: str | None = None):
+
+def nbgrader_api(cfg: CourseConfig, work_root: str | None = None, scheduler: str | None = None):
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
@@ -49,6 +69,8 @@ def nbgrader_api(cfg: CourseConfig, work_root: str | None = None):
     apply_settings(c, cfg)
     if work_root:
         c.SandboxedExecute.work_root = work_root
+    if scheduler:
+        c.SandboxedExecute.scheduler = scheduler
     coursedir = CourseDirectory(config=c)
     return NbGraderAPI(coursedir=coursedir, config=c)
 
@@ -96,7 +118,9 @@ def grade_one(api, cfg: CourseConfig, assignment: str, student: str) -> Outcome:
     start = time.perf_counter()
     problem = validate_submission(cfg, assignment, student)
     if problem:
+        ledger.forget(cfg, assignment, student)
         return Outcome(student, False, time.perf_counter() - start, problem)
+    print_ = ledger.fingerprint(cfg, assignment, student)     # what is graded, taken before grading
     try:
         result = api.autograde(assignment, student, force=True, create=True)
     except Exception as exc:  # nbgrader itself failed: report, keep going
@@ -106,36 +130,162 @@ def grade_one(api, cfg: CourseConfig, assignment: str, student: str) -> Outcome:
         (out_dir / ".autograde.log").write_text(result.get("log") or "")
     seconds = time.perf_counter() - start
     if not result.get("success"):
+        ledger.forget(cfg, assignment, student)
         return Outcome(student, False, seconds, _last_error(result.get("error") or result.get("log")))
     missing = [n for n in cfg.assignment(assignment).notebooks if not (out_dir / f"{n}{CHECKS_SUFFIX}").exists()]
     if missing:
+        ledger.forget(cfg, assignment, student)
         return Outcome(student, False, seconds, f"no check results for {missing} (see {out_dir}/.autograde.log)")
+    ledger.record(cfg, assignment, student, print_, seconds)
     return Outcome(student, True, seconds)
 
 
-def autograde(cfg: CourseConfig, assignment: str, students: list[str] | None = None,
-              progress: bool = True) -> BatchResult:
+def graded_cells(assignment: str) -> set[tuple[str, str]]:
+    from ..scorers import registry
+    scorer = registry[assignment]
+    return {(scorer.notebook, cell.grade_id) for cell in scorer.cells}
+
+
+def autograde(cfg: CourseConfig, assignment: str, students: list[str] | None = None, progress: bool = True,
+              workers: int = 1, scheduler: str | None = None, force: bool = False) -> BatchResult:
     cfg.assignment(assignment)  # clear error for an unknown assignment
     students = students or submitted_students(cfg, assignment)
     batch = BatchResult(assignment)
+    todo = []
+    cells = graded_cells(assignment)
+    for student in students:
+        if not force and ledger.is_current(cfg, assignment, student, cells):
+            batch.outcomes.append(Outcome(student, True, 0.0, skipped=True))
+        else:
+            todo.append(student)
     # per-notebook work folders live under one batch folder, removed at the end whatever happens
     with tempfile.TemporaryDirectory(prefix="dlcourse-batch-") as work_root:
-        _grade_all(cfg, assignment, students, batch, progress, nbgrader_api(cfg, work_root))
+        with _progress(assignment, len(students), progress) as (bar, task):
+            bar.advance(task, len(students) - len(todo))
+            if workers <= 1 and not scheduler:
+                _grade_serial(cfg, assignment, todo, batch, bar, task, nbgrader_api(cfg, work_root))
+            else:
+                _grade_pool(cfg, assignment, todo, batch, bar, task, max(1, workers), scheduler, work_root)
+    order = {s: i for i, s in enumerate(students)}
+    batch.outcomes.sort(key=lambda o: order.get(o.student, 0))
     return batch
 
 
-def _grade_all(cfg, assignment, students, batch, progress, api) -> None:
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+class _progress:
+    """A rich progress bar with ETA (a no-op display when progress is off)."""
 
-    columns = [TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-               TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn()]
-    with Progress(*columns, disable=not progress, transient=False) as bar:
-        task = bar.add_task(f"autograde {assignment}", total=len(students))
-        for student in students:
-            bar.update(task, description=f"autograde {assignment}: {student}")
-            outcome = grade_one(api, cfg, assignment, student)
-            batch.outcomes.append(outcome)
-            if not outcome.ok:
-                bar.console.print(f"[red]✗ {student}[/red]: {outcome.error}")
-            bar.advance(task)
-        bar.update(task, description=f"autograde {assignment}")
+    def __init__(self, assignment, total, show):
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+        columns = [TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                   TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn()]
+        self.bar = Progress(*columns, disable=not show, transient=False)
+        self.assignment, self.total = assignment, total
+
+    def __enter__(self):
+        self.bar.__enter__()
+        return self.bar, self.bar.add_task(f"autograde {self.assignment}", total=self.total)
+
+    def __exit__(self, *exc):
+        return self.bar.__exit__(*exc)
+
+
+def _done(bar, task, batch, outcome) -> None:
+    batch.outcomes.append(outcome)
+    if not outcome.ok:
+        bar.console.print(f"[red]✗ {outcome.student}[/red]: {outcome.error}")
+    bar.advance(task)
+
+
+def _grade_serial(cfg, assignment, students, batch, bar, task, api) -> None:
+    for student in students:
+        bar.update(task, description=f"autograde {assignment}: {student}")
+        _done(bar, task, batch, grade_one(api, cfg, assignment, student))
+    bar.update(task, description=f"autograde {assignment}")
+
+
+# ── the pool of grader processes ────────────────────────────────────────────
+_WORKER: dict = {}
+
+
+def _die_with_parent() -> None:
+    """A grader process (and so its kernels) never outlives the batch runner."""
+    try:
+        import ctypes
+        import signal
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def _worker_init(config_path: str, work_root: str, scheduler: str | None, gpu_ids) -> None:
+    from ..config import load_config
+
+    _die_with_parent()
+    if gpu_ids is not None:
+        try:       # one GPU per local grader process, round robin (its kernels inherit it)
+            os.environ["CUDA_VISIBLE_DEVICES"] = str(gpu_ids.get_nowait())
+        except Exception:
+            pass
+    cfg = load_config(config_path)
+    _WORKER.update(cfg=cfg, api=nbgrader_api(cfg, work_root, scheduler))
+
+
+def _worker_grade(assignment: str, student: str) -> Outcome:
+    import warnings
+    warnings.filterwarnings("ignore")
+    return grade_one(_WORKER["api"], _WORKER["cfg"], assignment, student)
+
+
+def _gpu_queue(cfg, ctx, n_workers):
+    from ..nbgrader_settings import gpu_wanted
+    if not gpu_wanted(cfg):
+        return None
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    ids = [i for i in visible.split(",") if i.strip()] if visible else \
+        sorted(p.name[6:] for p in Path("/dev").glob("nvidia[0-9]*"))
+    if not ids:
+        return None
+    q = ctx.Queue()
+    for i in range(n_workers):
+        q.put(ids[i % len(ids)])
+    return q
+
+
+def _grade_pool(cfg, assignment, students, batch, bar, task, workers, scheduler, work_root) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    attempts = {s: 0 for s in students}
+    pending = list(students)
+    while pending:
+        n = min(workers, len(pending))
+        gpu_ids = _gpu_queue(cfg, ctx, n)
+        broken = False
+        with ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_worker_init,
+                                 initargs=(str(cfg.path), work_root, scheduler, gpu_ids)) as pool:
+            futures = {pool.submit(_worker_grade, assignment, s): s for s in pending}
+            running = set(futures)
+            while running:
+                done, running = wait(running, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    student = futures[fut]
+                    try:
+                        outcome = fut.result()
+                    except BrokenProcessPool:
+                        broken = True
+                        continue
+                    except Exception as exc:    # a bug in the grader process: report this one, go on
+                        outcome = Outcome(student, False, 0.0, f"grader process failed: {type(exc).__name__}: {exc}")
+                    pending.remove(student)
+                    _done(bar, task, batch, outcome)
+                if broken:
+                    break
+            if broken:
+                pool.shutdown(wait=False, cancel_futures=True)
+        if broken:
+            for student in list(pending):
+                attempts[student] += 1
+                if attempts[student] >= MAX_ATTEMPTS:
+                    pending.remove(student)
+                    _done(bar, task, batch, Outcome(student, False, 0.0,
+                                                    f"the grader process died {MAX_ATTEMPTS} times while grading "
+                                                    "this submission; see the machine's logs (memory?)"))
+            bar.console.print(f"[yellow]a grader process died; {len(pending)} submission(s) are graded again[/]")
