@@ -254,6 +254,12 @@ def main(argv=None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except RuntimeError as exc:
+        from .farm.remote import ClusterProblem
+        if not isinstance(exc, ClusterProblem):
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted; grades recorded so far are kept", file=sys.stderr)
         return 130

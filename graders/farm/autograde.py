@@ -162,6 +162,9 @@ def autograde(cfg: CourseConfig, assignment: str, students: list[str] | None = N
     with tempfile.TemporaryDirectory(prefix="dlcourse-batch-") as work_root:
         with _progress(assignment, len(students), progress) as (bar, task):
             bar.advance(task, len(students) - len(todo))
+            if scheduler and workers <= 1:       # one grader process per kernel slot of the cluster
+                from .remote import cluster_slots
+                workers = int(cluster_slots(scheduler).get("grading", 1))
             if workers <= 1 and not scheduler:
                 _grade_serial(cfg, assignment, todo, batch, bar, task, nbgrader_api(cfg, work_root))
             else:

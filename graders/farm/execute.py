@@ -17,6 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import nbformat
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -56,6 +57,9 @@ class SandboxedExecute(Execute):
     public_code = Unicode("", help="Folder holding the dlcourse package").tag(config=True)
     public_data = Unicode("", help="Folder of public data files").tag(config=True)
     grading_inputs = Unicode("", help="Folder of unlabeled hidden inputs lent to the kernel").tag(config=True)
+    scheduler = Unicode("", help="Dask scheduler address: run the kernel on a Dask worker (remote.py)").tag(config=True)
+    device = Unicode("auto", help="Device policy sent to Dask workers (auto, cpu, cuda)").tag(config=True)
+    max_artifact_mb = Float(64, help="Largest artifact brought back from a Dask worker").tag(config=True)
     gpu = Bool(False, help="Give the kernel the GPU device nodes").tag(config=True)
     work_root = Unicode("", help="Where per-notebook work folders are made (default: system temp)").tag(config=True)
 
@@ -130,8 +134,32 @@ class SandboxedExecute(Execute):
     execute_cell = run_sync(async_execute_cell)
 
     # ── notebook ────────────────────────────────────────────────────────────
+    _REMOTE_SETTINGS = ("sandbox", "timeout", "notebook_timeout", "memory_gb", "cpu_seconds", "threads", "language",
+                        "public_code", "public_data", "grading_inputs")
+
+    def _preprocess_remote(self, nb, resources):
+        from . import remote
+
+        work = Path(tempfile.mkdtemp(prefix="dlcourse-run-", dir=self.work_root or None))
+        artifacts = work / "artifacts"
+        artifacts.mkdir()
+        payload = {"nb": nbformat.writes(nb), "student": str(resources.get("nbgrader", {}).get("student", "")),
+                   "settings": {k: getattr(self, k) for k in self._REMOTE_SETTINGS},
+                   "max_artifact_bytes": int(self.max_artifact_mb * 2**20)}
+        result = remote.submit(self.scheduler, payload, self.device, timeout=self.notebook_timeout + 600)
+        for name, data in result["artifacts"].items():
+            if "/" in name or name.startswith("."):
+                continue                       # only plain names, inside the artifacts folder
+            (artifacts / name).write_bytes(data)
+        status = {**result["status"], "worker": result.get("worker")}
+        resources["dlcourse"] = {"work": str(work), "artifacts": str(artifacts), "status": status,
+                                 "notebook_dir": resources.get("metadata", {}).get("path")}
+        return nbformat.reads(result["nb"], as_version=4), resources
+
     def preprocess(self, nb, resources=None, km=None):
         resources = resources if resources is not None else {}
+        if self.scheduler:
+            return self._preprocess_remote(nb, resources)
         work = Path(tempfile.mkdtemp(prefix="dlcourse-run-", dir=self.work_root or None))
         scratch, artifacts, runtime = work / "submission", work / "artifacts", work / "runtime"
         for d in (scratch, artifacts, runtime):
