@@ -4,7 +4,7 @@ SHELL := /bin/bash
 PY    := .venv/bin/python
 PIP   := .venv/bin/pip
 STAMP := .stamps
-APT_PACKAGES := bubblewrap
+APT_PACKAGES := bubblewrap postgresql
 
 .PHONY: demo test bench lab assets release clean-class clean help venv system
 
@@ -16,7 +16,7 @@ $(STAMP):
 	@mkdir -p $(STAMP)
 
 # System packages (bubblewrap for the sandbox); apt-get only when something is missing.
-$(STAMP)/system: | $(STAMP)
+$(STAMP)/system: Makefile | $(STAMP)
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing system packages:$$missing"; \

@@ -44,6 +44,7 @@ class Sandbox:
     notebook_timeout_s: int
     max_artifact_mb: float
     threads: int = 1
+    prestart: bool = True
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ _KNOWN_TOP = {"COURSE_ID", "LANGUAGE", "ASSIGNMENTS", "DATA", "DEVICE", "DB_URL"
 _SANDBOX_KEYS = {
     "enabled": bool, "memory_gb": (int, float), "cpu_seconds": int,
     "cell_timeout_s": int, "notebook_timeout_s": int, "max_artifact_mb": (int, float), "threads": int,
+    "prestart": bool,
 }
 
 
@@ -172,16 +174,16 @@ def load_config(path: str | os.PathLike | None = None) -> CourseConfig:
 
     sandbox_raw = _require(path, "SANDBOX", values.get("SANDBOX", {}), dict, "a dict of sandbox limits")
     defaults = dict(enabled=True, memory_gb=8, cpu_seconds=900, cell_timeout_s=300,
-                    notebook_timeout_s=900, max_artifact_mb=64, threads=1)
+                    notebook_timeout_s=900, max_artifact_mb=64, threads=1, prestart=True)
     for key in sandbox_raw:
         if key not in _SANDBOX_KEYS:
             _fail(path, f"SANDBOX['{key}']", "unknown key", f"use one of {', '.join(_SANDBOX_KEYS)}")
     merged = {**defaults, **sandbox_raw}
     for key, types in _SANDBOX_KEYS.items():
         value = merged[key]
-        if key == "enabled":
+        if key in ("enabled", "prestart"):
             if not isinstance(value, bool):
-                _fail(path, "SANDBOX['enabled']", f"got {value!r}", "True or False")
+                _fail(path, f"SANDBOX['{key}']", f"got {value!r}", "True or False")
             continue
         if isinstance(value, bool) or not isinstance(value, types) or value <= 0:
             _fail(path, f"SANDBOX['{key}']", f"got {value!r}", "a positive number")

@@ -56,6 +56,7 @@ def apply_settings(c, cfg: CourseConfig, argv=()) -> None:
     c.SandboxedExecute.memory_gb = float(sb.memory_gb)
     c.SandboxedExecute.cpu_seconds = sb.cpu_seconds
     c.SandboxedExecute.threads = sb.threads
+    c.SandboxedExecute.prestart = sb.prestart
     c.SandboxedExecute.language = cfg.language
     c.SandboxedExecute.public_code = str(PUBLIC_DIR)
     c.SandboxedExecute.public_data = str(cfg.public_data_dir)

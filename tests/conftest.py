@@ -101,3 +101,78 @@ def assert_points(got: dict, expected: dict) -> None:
             assert want[0] <= got[check] <= want[1], (check, got[check], want)
         else:
             assert got[check] == pytest.approx(want), (check, got[check], want)
+
+
+# ── services the farm tests grade through ───────────────────────────────────
+def free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A real PostgreSQL server (the Debian package `make test` installs) on loopback, for this session."""
+    import glob
+    import pwd
+
+    bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+    assert bins, "PostgreSQL is not installed: `make test` installs it (apt-get install postgresql)"
+    bindir = Path(bins[-1]).parent
+    import tempfile
+    # not under pytest's own temp folder: that one is private to root (mode 700)
+    base = Path(tempfile.mkdtemp(prefix="dlcourse-pg-"))
+    data = base / "data"
+    port = free_port()
+    as_user = []
+    if os.geteuid() == 0:          # the server refuses to run as root: use the package's system user
+        base.chmod(0o777)
+        as_user = ["runuser", "-u", "postgres", "--"]
+        pwd.getpwnam("postgres")   # the package's user must exist
+    run = lambda *cmd: subprocess.run([*as_user, *cmd], check=True, capture_output=True, text=True, timeout=120)
+    run(str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8")
+    run(str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l", str(data.parent / "server.log"), "-o",
+        f"-p {port} -k {data.parent} -c listen_addresses=127.0.0.1", "start")
+    try:
+        run(str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "gradebook")
+        yield f"postgresql://postgres@127.0.0.1:{port}/gradebook"
+    finally:
+        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
+                       capture_output=True, timeout=60)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def dask_cluster(tmp_path_factory):
+    """A real `dask scheduler` and two `dask worker` processes on loopback, one grading slot each."""
+    import time
+
+    logs = tmp_path_factory.mktemp("dask")
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    dask = str(Path(sys.executable).parent / "dask")
+    procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+                              stdout=open(logs / "scheduler.log", "w"), stderr=subprocess.STDOUT, env=env)]
+    for name in ("w1", "w2"):
+        procs.append(subprocess.Popen([dask, "worker", address, "--nworkers", "1", "--nthreads", "1", "--name", name,
+                                       "--resources", "grading=1", "--no-dashboard"],
+                                      stdout=open(logs / f"{name}.log", "w"), stderr=subprocess.STDOUT, env=env))
+    try:
+        from distributed import Client
+        deadline = time.time() + 90
+        with Client(address, timeout="30s") as c:
+            while len(c.scheduler_info()["workers"]) < 2:
+                assert time.time() < deadline, (logs / "w1.log").read_text()[-2000:]
+                time.sleep(0.5)
+            workers = sorted(c.scheduler_info()["workers"])
+        yield {"address": address, "workers": workers, "logs": logs}
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()

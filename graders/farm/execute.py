@@ -9,12 +9,16 @@ limit, CPU limit, crash) ends the run of that notebook, not the batch.
 """
 from __future__ import annotations
 
+import atexit
 import math
+import re
 import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -57,6 +61,8 @@ class SandboxedExecute(Execute):
     public_code = Unicode("", help="Folder holding the dlcourse package").tag(config=True)
     public_data = Unicode("", help="Folder of public data files").tag(config=True)
     grading_inputs = Unicode("", help="Folder of unlabeled hidden inputs lent to the kernel").tag(config=True)
+    prestart = Bool(True, help="Start the next submission's fresh kernel (and its imports) ahead of need").tag(
+        config=True)
     scheduler = Unicode("", help="Dask scheduler address: run the kernel on a Dask worker (remote.py)").tag(config=True)
     device = Unicode("auto", help="Device policy sent to Dask workers (auto, cpu, cuda)").tag(config=True)
     max_artifact_mb = Float(64, help="Largest artifact brought back from a Dask worker").tag(config=True)
@@ -156,27 +162,45 @@ class SandboxedExecute(Execute):
                                  "notebook_dir": resources.get("metadata", {}).get("path")}
         return nbformat.reads(result["nb"], as_version=4), resources
 
-    def preprocess(self, nb, resources=None, km=None):
-        resources = resources if resources is not None else {}
-        if self.scheduler:
-            return self._preprocess_remote(nb, resources)
+    def _new_run(self, student: str | None) -> dict:
+        """Work folder, sandbox spec and status of one notebook run."""
         work = Path(tempfile.mkdtemp(prefix="dlcourse-run-", dir=self.work_root or None))
         scratch, artifacts, runtime = work / "submission", work / "artifacts", work / "runtime"
         for d in (scratch, artifacts, runtime):
             d.mkdir()
+        # which paper a quiz shows (display only: the grader maps answers itself); a kernel started
+        # ahead of need learns its student just before the notebook runs
+        extra = {"DLCOURSE_STUDENT": student} if student is not None else {}
         spec = sb.SandboxSpec(scratch=scratch, artifacts=artifacts, runtime=runtime,
                               public_code=Path(self.public_code), public_data=Path(self.public_data),
                               grading_inputs=Path(self.grading_inputs) if self.grading_inputs else None,
                               limits=sb.Limits(self.memory_gb, self.cpu_seconds, self.threads), language=self.language,
-                              gpu=self.gpu,
-                              # which paper a quiz shows (display only: the grader maps answers itself)
-                              extra_env={"DLCOURSE_STUDENT": str(resources.get("nbgrader", {}).get("student", ""))})
+                              gpu=self.gpu, extra_env=extra)
         status = {"kernel_dead": False, "notebook_timed_out": False, "skipped_cells": 0,
-                  "sandboxed": self.sandbox, "seconds": None}
-        self._run = {"spec": spec, "scratch": scratch, "runtime": runtime, "status": status}
-        resources["dlcourse"] = {"work": str(work), "artifacts": str(artifacts), "status": status,
+                  "sandboxed": self.sandbox, "seconds": None, "prestarted": False}
+        return {"work": work, "spec": spec, "scratch": scratch, "artifacts": artifacts, "runtime": runtime,
+                "status": status}
+
+    def _settings_key(self) -> tuple:
+        return tuple(getattr(self, k) for k in self._REMOTE_SETTINGS) + (self.gpu, self.work_root)
+
+    def preprocess(self, nb, resources=None, km=None):
+        resources = resources if resources is not None else {}
+        if self.scheduler:
+            return self._preprocess_remote(nb, resources)
+        info = resources.get("nbgrader", {})
+        student, assignment = str(info.get("student", "")), str(info.get("assignment", ""))
+        warm = _take_warm((assignment, self._settings_key())) if self.prestart and km is None else None
+        run = warm.run if warm else self._new_run(student)
+        if warm:
+            run["status"]["prestarted"] = True
+            km = warm.km
+            warm.tell_student(student)
+        self._run = run
+        status = run["status"]
+        resources["dlcourse"] = {"work": str(run["work"]), "artifacts": str(run["artifacts"]), "status": status,
                                  "notebook_dir": resources.get("metadata", {}).get("path")}
-        resources.setdefault("metadata", {})["path"] = str(scratch)
+        resources.setdefault("metadata", {})["path"] = str(run["scratch"])
         self._deadline = time.monotonic() + self.notebook_timeout
         self.timeout_func = self._cell_timeout
         started = time.monotonic()
@@ -187,7 +211,141 @@ class SandboxedExecute(Execute):
             nb = self.nb
         finally:
             status["seconds"] = round(time.monotonic() - started, 2)
-            shutil.rmtree(runtime, ignore_errors=True)
+            if warm:
+                warm.shutdown()
+            shutil.rmtree(run["runtime"], ignore_errors=True)
             if getattr(self, "_kernel_log", None):
                 self._kernel_log.close()
+            if self.prestart and assignment:
+                # the next submission's kernel starts now, while this one is scored
+                _prepare_warm((assignment, self._settings_key()), self, warm_code(nb))
         return nb, resources
+
+
+# ── kernels started ahead of need ───────────────────────────────────────────
+_WARM: dict = {}
+# One long-lived thread starts them: bubblewrap's --die-with-parent follows the *thread*
+# that spawned it, so a short-lived thread would take its kernel down when it ends.
+_STARTER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dlcourse-prestart")
+
+
+def warm_code(nb) -> str:
+    """Imports of the notebook's locked cells (the course's setup), run before the student's code.
+
+    Only modules are loaded (``__import__``): no name is bound, so a student who forgot an import
+    still gets the NameError they would get at home.
+    """
+    modules = []
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type != "code" or not meta.get("locked") or meta.get("grade") or meta.get("solution"):
+            continue
+        for line in cell.source.splitlines():
+            m = re.match(r"\s*(?:from\s+([\w.]+)\s+import|import\s+([\w.]+))", line)
+            if m:
+                name = m.group(1) or m.group(2)
+                if name not in modules:
+                    modules.append(name)
+    if not modules:
+        return ""
+    return "for _m in %r:\n    try:\n        __import__(_m)\n    except Exception:\n        pass\ndel _m" % (modules,)
+
+
+class _WarmKernel:
+    """A fresh sandboxed kernel for the *next* submission, started in a background thread.
+
+    Used once, by one student's notebook, then shut down: never reused across students.
+    """
+
+    def __init__(self, owner: "SandboxedExecute", code: str):
+        self.run = owner._new_run(None)
+        self.km = None
+        self.error = None
+        self.code = code
+        self._owner_settings = dict(sandbox=owner.sandbox, kernel_name=owner.kernel_name or "python3",
+                                    startup_timeout=owner.startup_timeout)
+        self._ready = threading.Event()
+        _STARTER.submit(self._start)
+
+    def _start(self):
+        try:
+            run = self.run
+            km = SandboxedKernelManager(kernel_name=self._owner_settings["kernel_name"])
+            km.transport = "ipc"
+            km.ip = str(run["runtime"] / "kernel")
+            km.connection_file = str(run["runtime"] / "kernel.json")
+            km.sandbox_spec = run["spec"] if self._owner_settings["sandbox"] else None
+            self._log = open(run["work"] / "kernel.log", "wb")
+            kwargs = dict(env=sb.kernel_env(run["spec"], sandboxed=self._owner_settings["sandbox"]),
+                          cwd=str(run["scratch"]), stdout=subprocess.DEVNULL, stderr=self._log,
+                          extra_arguments=["--HistoryManager.hist_file=:memory:"])
+            if self._owner_settings["sandbox"]:
+                kwargs["preexec_fn"] = _ignore_sigint
+            run_sync(km.start_kernel)(**kwargs)
+            self.km = km
+            kc = km.client()
+            kc.start_channels()
+            try:
+                run_sync(kc.wait_for_ready)(timeout=self._owner_settings["startup_timeout"])
+                if self.code:
+                    run_sync(kc.execute_interactive)(self.code, silent=True, store_history=False, timeout=300)
+            finally:
+                kc.stop_channels()
+        except Exception as exc:       # the notebook will start its own kernel instead
+            self.error = exc
+        finally:
+            self._ready.set()
+
+    def usable(self) -> bool:
+        self._ready.wait(timeout=300)
+        if self.error or self.km is None:
+            return False
+        return bool(run_sync(self.km.is_alive)())
+
+    def tell_student(self, student: str) -> None:
+        kc = self.km.client()
+        kc.start_channels()
+        try:
+            run_sync(kc.wait_for_ready)(timeout=60)
+            run_sync(kc.execute_interactive)(f"import os as _os\n_os.environ['DLCOURSE_STUDENT'] = {student!r}\ndel _os",
+                                             silent=True, store_history=False, timeout=60)
+        finally:
+            kc.stop_channels()
+
+    def shutdown(self) -> None:
+        try:
+            if self.km is not None and run_sync(self.km.is_alive)():
+                run_sync(self.km.shutdown_kernel)(now=True)
+        except Exception:
+            pass
+        if getattr(self, "_log", None):
+            self._log.close()
+
+    def discard(self) -> None:
+        self._ready.wait(timeout=300)
+        self.shutdown()
+        shutil.rmtree(self.run["work"], ignore_errors=True)
+
+
+def _take_warm(key):
+    warm = _WARM.pop(key, None)
+    if warm is None:
+        return None
+    if warm.usable():
+        return warm
+    warm.discard()
+    return None
+
+
+def _prepare_warm(key, owner, code: str) -> None:
+    old = _WARM.pop(key, None)
+    if old is not None:
+        old.discard()
+    _WARM[key] = _WarmKernel(owner, code)
+
+
+@atexit.register
+def _discard_all() -> None:
+    for warm in list(_WARM.values()):
+        warm.discard()
+    _WARM.clear()

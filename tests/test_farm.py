@@ -1,0 +1,218 @@
+"""The grading farm at scale: parallel grader processes, PostgreSQL, resume after kill -9, Dask, GPU.
+
+One course root grades into a real PostgreSQL server; the Keras class (plus a
+broken file and a hanging notebook) and the quiz class go through the farm several
+ways, and every way must give the grades the simulated class is expected to get.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, assert_points, make_course, run_cli
+from graders import demo
+from graders.config import load_config
+from graders.demo import concepts_quiz as quiz
+from graders.demo import keras_mnist as keras
+
+FAST_LIMITS = "SANDBOX = {**SANDBOX, 'cell_timeout_s': 40, 'notebook_timeout_s': 150}\n"
+
+
+@pytest.fixture(scope="module")
+def farm(tmp_path_factory, postgres_url):
+    root = make_course(tmp_path_factory.mktemp("farm"), f"DB_URL = {postgres_url!r}\n" + FAST_LIMITS)
+    cfg = load_config(root / "course_config.py")
+    for assignment in ("keras_mnist", "concepts_quiz"):
+        run_cli(["release", assignment], root)
+        demo.submit(cfg, assignment)
+    # one notebook that hangs (the cell ignores nothing: it just never ends) and one that is not JSON
+    hang = {**keras.REFERENCE, "train_model": "import time\nwhile True:\n    time.sleep(1)"}
+    demo.submit(cfg, "keras_mnist", who={"hangs": hang})
+    bad = root / "submitted/broken_json/keras_mnist"
+    bad.mkdir(parents=True)
+    (bad / "keras_mnist.ipynb").write_text("{ not json")
+    return cfg
+
+
+def _checks(cfg, assignment):
+    return {s: {n: r["score"] for n, r in c.items()} for s, c in demo.check_results(cfg, assignment).items()}
+
+
+def _gradebook_rows(cfg, assignment):
+    rows = json.loads(run_cli(["scores", "--json", "--assignment", assignment], cfg.root).stdout)
+    return rows
+
+
+def _assert_class(cfg, assignment, klass):
+    got = _checks(cfg, assignment)
+    for student, expected in klass.EXPECTED.items():
+        assert_points(got[student], expected)
+    # the gradebook holds every graded cell of every student exactly once
+    rows = _gradebook_rows(cfg, assignment)
+    keys = [(r["student"], r["notebook"], r["cell"]) for r in rows]
+    assert len(keys) == len(set(keys)), "a grade is recorded twice"
+    n_cells = len({r["cell"] for r in rows})
+    for student in klass.EXPECTED:
+        mine = [r for r in rows if r["student"] == student]
+        assert len(mine) == n_cells, (student, len(mine), n_cells)
+        assert all(r["auto_score"] is not None for r in mine), student
+        assert sum(r["score"] for r in mine) == pytest.approx(sum(klass.EXPECTED[student].values()))
+
+
+def test_parallel_workers_grade_into_postgresql(farm):
+    assert farm.db_url.startswith("postgresql://")
+    proc = run_cli(["autograde", "keras_mnist", "--workers", "2", "--quiet"], farm.root, check=False)
+    # the broken file and the hanging notebook are reported; everybody else is graded
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "broken_json" in proc.stdout and "not a valid notebook" in proc.stdout
+    _assert_class(farm, "keras_mnist", keras)
+    hangs = _checks(farm, "keras_mnist")["hangs"]
+    assert hangs["trained"] == 0 and hangs["layers"] == 3          # the honest parts keep their points
+    summary = json.loads((farm.root / "autograded/hangs/keras_mnist/keras_mnist.checks.json").read_text())
+    assert summary["run"]["kernel_dead"] or summary["run"]["notebook_timed_out"] or \
+        "Timeout" in (farm.root / "autograded/hangs/keras_mnist/keras_mnist.ipynb").read_text()
+
+
+def test_parallel_grades_equal_serial_grades(farm):
+    parallel = _checks(farm, "keras_mnist")
+    proc = run_cli(["autograde", "keras_mnist", "--force", "--quiet", "--student", "ref", "--student", "wrong_loss",
+                    "--student", "missing_softmax"], farm.root)
+    assert "graded 3/3" in proc.stdout
+    serial = _checks(farm, "keras_mnist")
+    for student in ("ref", "wrong_loss", "missing_softmax"):
+        assert serial[student] == parallel[student]
+
+
+def test_rerun_skips_what_is_graded_and_unchanged(farm):
+    start = time.perf_counter()
+    proc = run_cli(["autograde", "keras_mnist", "--workers", "2", "--quiet"], farm.root, check=False)
+    assert "unchanged since their last grading, skipped" in proc.stdout
+    # the submissions that failed (broken file) are tried again; the graded ones are not
+    assert time.perf_counter() - start < 60
+    _assert_class(farm, "keras_mnist", keras)
+    # a new upload is graded again even without --force
+    folder = farm.root / "submitted/not_trained/keras_mnist"
+    demo.submit(farm, "keras_mnist", who={"not_trained": {**keras.REFERENCE}})
+    proc = run_cli(["autograde", "keras_mnist", "--quiet", "--student", "not_trained", "--student", "ref"], farm.root)
+    assert "1 unchanged" in proc.stdout
+    assert sum(_checks(farm, "keras_mnist")["not_trained"].values()) == 12
+    demo.submit(farm, "keras_mnist", who={"not_trained": demo.students("keras_mnist")["not_trained"]})
+    run_cli(["autograde", "keras_mnist", "--quiet", "--student", "not_trained"], farm.root)
+    assert folder.is_dir()
+
+
+def _our_processes(marker: str) -> list[str]:
+    out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
+    return [l for l in out.splitlines() if marker in l and "ps -eo" not in l]
+
+
+def _start_batch(cfg, assignment, *extra):
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TMPDIR": str(cfg.root / "tmp")}
+    (cfg.root / "tmp").mkdir(exist_ok=True)
+    return subprocess.Popen([sys.executable, "-m", "graders", "--config", str(cfg.root / "course_config.py"),
+                             "autograde", assignment, "--quiet", *extra], cwd=cfg.root, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _wait_for_ledgers(cfg, assignment, n, proc, timeout=240):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        done = list((cfg.root / "autograded").glob(f"*/{assignment}/.graded.json"))
+        if len(done) >= n:
+            return done
+        assert proc.poll() is None, proc.stdout.read()
+        time.sleep(0.2)
+    raise AssertionError("the batch made no progress")
+
+
+def test_kill_9_of_the_runner_then_rerun_keeps_every_grade_once(farm):
+    for ledger in (farm.root / "autograded").glob("*/concepts_quiz/.graded.json"):
+        ledger.unlink()
+    proc = _start_batch(farm, "concepts_quiz", "--workers", "2", "--force")
+    _wait_for_ledgers(farm, "concepts_quiz", 1, proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    time.sleep(3)
+    # the grader processes and their sandboxed kernels died with the runner
+    assert _our_processes(str(farm.root / "tmp")) == []
+    done_before = len(list((farm.root / "autograded").glob("*/concepts_quiz/.graded.json")))
+    assert done_before < len(quiz.EXPECTED), "the kill came too late to test anything"
+    proc = run_cli(["autograde", "concepts_quiz", "--workers", "2", "--quiet"], farm.root)
+    assert f"{done_before} unchanged" in proc.stdout or done_before == 0
+    _assert_class(farm, "concepts_quiz", quiz)
+
+
+def test_kill_9_of_a_grader_process_midway_loses_nothing(farm):
+    proc = _start_batch(farm, "concepts_quiz", "--workers", "2", "--force")
+    _wait_for_ledgers(farm, "concepts_quiz", 0, proc)
+    deadline = time.time() + 60
+    children = []
+    while not children and time.time() < deadline:
+        out = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+        # grader processes run `spawn_main`; the resource tracker does not
+        children = [int(p) for p in out if "spawn_main" in Path(f"/proc/{p}/cmdline").read_text(errors="ignore")]
+        time.sleep(0.2)
+    assert children, "no grader process found"
+    time.sleep(2)
+    os.kill(children[0], signal.SIGKILL)
+    output, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 0, output
+    assert "grader process died" in output
+    _assert_class(farm, "concepts_quiz", quiz)
+
+
+def test_dask_cluster_runs_the_kernels(farm, dask_cluster):
+    students = ["ref", "wrong_units", "not_trained", "unfinished"]
+    args = ["autograde", "keras_mnist", "--scheduler", dask_cluster["address"], "--force", "--quiet"]
+    for s in students:
+        args += ["--student", s]
+    proc = run_cli(args, farm.root)
+    assert "graded 4/4" in proc.stdout
+    got = _checks(farm, "keras_mnist")
+    for s in students:
+        assert_points(got[s], keras.EXPECTED[s])
+    used = set()
+    for s in students:
+        run = json.loads((farm.root / f"autograded/{s}/keras_mnist/keras_mnist.checks.json").read_text())["run"]
+        assert run["sandboxed"] is True
+        used.add(run["worker"])
+    assert used <= set(dask_cluster["workers"]) and len(used) == 2, (used, dask_cluster["workers"])
+
+
+def test_dask_without_grading_slots_is_a_clear_error(farm, dask_cluster):
+    from conftest import free_port
+    proc = run_cli(["autograde", "keras_mnist", "--scheduler", f"tcp://127.0.0.1:{free_port()}", "--quiet"],
+                   farm.root, check=False)
+    assert proc.returncode == 2 and "cannot reach the Dask scheduler" in proc.stderr
+
+
+def _cuda() -> str | None:
+    try:
+        import torch
+    except ImportError:
+        return "torch is not installed"
+    if not torch.cuda.is_available():
+        return "no CUDA device on this machine (torch.cuda.is_available() is False)"
+    return None
+
+
+@pytest.mark.skipif(_cuda() is not None, reason=f"GPU test: {_cuda()}")
+def test_reference_grades_are_the_same_on_gpu_and_cpu(tmp_path):
+    grades = {}
+    for device in ("cpu", "cuda"):
+        root = make_course(tmp_path / device, f"DEVICE = {device!r}\n")
+        cfg = load_config(root / "course_config.py")
+        for assignment in ("keras_mnist", "pytorch_mnist"):
+            run_cli(["release", assignment], root)
+            demo.submit(cfg, assignment, who={"ref": demo.students(assignment)["ref"]})
+            run_cli(["autograde", assignment, "--quiet"], root)
+            grades[(device, assignment)] = _checks(cfg, assignment)["ref"]
+    for assignment in ("keras_mnist", "pytorch_mnist"):
+        assert grades[("cuda", assignment)] == grades[("cpu", assignment)]
