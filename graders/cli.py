@@ -2,7 +2,7 @@
 
   assets                         build the offline data (cached)
   release [ASSIGNMENT]           source/ → release/ (nbgrader generate_assignment)
-  autograde ASSIGNMENT [--student S ...] [--workers N] [--scheduler ADDR] [--force] [--no-sandbox]
+  autograde ASSIGNMENT [...] [--student S ...] [--workers N] [--scheduler ADDR] [--force] [--no-sandbox]
   feedback [ASSIGNMENT] [--student S ...]
   scores [--json] [--assignment A]
   demo                           release → simulated class submits → autograde → feedback → summary
@@ -81,15 +81,15 @@ def _report_batch(batch) -> int:
 
 def cmd_autograde(args) -> int:
     from .config import ConfigError
-    from .farm.autograde import autograde
+    from .farm.autograde import autograde_many
     cfg = _load(args)
     _require_assets(cfg)
     _check_sandbox(cfg, args.no_sandbox)
     if args.workers < 1:
         raise ConfigError(f"--workers {args.workers}: Fix: give 1 or more grader processes")
-    batch = autograde(cfg, args.assignment, students=args.student or None, progress=not args.quiet,
-                      workers=args.workers or 1, scheduler=args.scheduler, force=args.force)
-    return _report_batch(batch)
+    batches = autograde_many(cfg, args.assignment, students=args.student or None, progress=not args.quiet,
+                             workers=args.workers or 1, scheduler=args.scheduler, force=args.force)
+    return max(_report_batch(b) for b in batches.values())
 
 
 def cmd_feedback(args) -> int:
@@ -202,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(fn=cmd_release)
 
     s = sub.add_parser("autograde", help="grade submissions in the sandbox")
-    s.add_argument("assignment")
+    s.add_argument("assignment", nargs="+", help="one or more assignments, graded as one batch")
     s.add_argument("--student", action="append", help="only this student (repeatable)")
     s.add_argument("--no-sandbox", action="store_true", help="run student code unconfined (trusted machines only)")
     s.add_argument("--quiet", action="store_true", help="no progress bar")

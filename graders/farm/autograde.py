@@ -148,30 +148,42 @@ def graded_cells(assignment: str) -> set[tuple[str, str]]:
 
 def autograde(cfg: CourseConfig, assignment: str, students: list[str] | None = None, progress: bool = True,
               workers: int = 1, scheduler: str | None = None, force: bool = False) -> BatchResult:
-    cfg.assignment(assignment)  # clear error for an unknown assignment
-    students = students or submitted_students(cfg, assignment)
-    batch = BatchResult(assignment)
-    todo = []
-    cells = graded_cells(assignment)
-    for student in students:
-        if not force and ledger.is_current(cfg, assignment, student, cells):
-            batch.outcomes.append(Outcome(student, True, 0.0, skipped=True))
-        else:
-            todo.append(student)
+    return autograde_many(cfg, [assignment], students, progress, workers, scheduler, force)[assignment]
+
+
+def autograde_many(cfg: CourseConfig, assignments: list[str], students: list[str] | None = None,
+                   progress: bool = True, workers: int = 1, scheduler: str | None = None,
+                   force: bool = False) -> dict[str, BatchResult]:
+    """Grade several assignments as one batch: with workers, no process idles at an assignment's end."""
+    batches, jobs, total = {}, [], 0
+    for assignment in assignments:
+        cfg.assignment(assignment)  # clear error for an unknown assignment
+        batch = batches[assignment] = BatchResult(assignment)
+        cells = graded_cells(assignment)
+        for student in (students or submitted_students(cfg, assignment)):
+            total += 1
+            if not force and ledger.is_current(cfg, assignment, student, cells):
+                batch.outcomes.append(Outcome(student, True, 0.0, skipped=True))
+            else:
+                jobs.append((assignment, student))
+    # longest first (seconds of the last grading), so the batch does not end on one slow notebook
+    jobs.sort(key=lambda j: -ledger.last_seconds(cfg, *j))
+    title = assignments[0] if len(assignments) == 1 else f"{len(assignments)} assignments"
     # per-notebook work folders live under one batch folder, removed at the end whatever happens
     with tempfile.TemporaryDirectory(prefix="dlcourse-batch-") as work_root:
-        with _progress(assignment, len(students), progress) as (bar, task):
-            bar.advance(task, len(students) - len(todo))
+        with _progress(title, total, progress) as (bar, task):
+            bar.advance(task, total - len(jobs))
             if scheduler and workers <= 1:       # one grader process per kernel slot of the cluster
                 from .remote import cluster_slots
                 workers = int(cluster_slots(scheduler).get("grading", 1))
             if workers <= 1 and not scheduler:
-                _grade_serial(cfg, assignment, todo, batch, bar, task, nbgrader_api(cfg, work_root))
+                _grade_serial(cfg, jobs, batches, bar, task, nbgrader_api(cfg, work_root))
             else:
-                _grade_pool(cfg, assignment, todo, batch, bar, task, max(1, workers), scheduler, work_root)
-    order = {s: i for i, s in enumerate(students)}
-    batch.outcomes.sort(key=lambda o: order.get(o.student, 0))
-    return batch
+                _grade_pool(cfg, jobs, batches, bar, task, max(1, workers), scheduler, work_root)
+    for assignment, batch in batches.items():
+        order = {s: i for i, s in enumerate(students or submitted_students(cfg, assignment))}
+        batch.outcomes.sort(key=lambda o: order.get(o.student, 0))
+    return batches
 
 
 class _progress:
@@ -195,15 +207,15 @@ class _progress:
 def _done(bar, task, batch, outcome) -> None:
     batch.outcomes.append(outcome)
     if not outcome.ok:
-        bar.console.print(f"[red]✗ {outcome.student}[/red]: {outcome.error}")
+        bar.console.print(f"[red]✗ {batch.assignment}/{outcome.student}[/red]: {outcome.error}")
     bar.advance(task)
 
 
-def _grade_serial(cfg, assignment, students, batch, bar, task, api) -> None:
-    for student in students:
+def _grade_serial(cfg, jobs, batches, bar, task, api) -> None:
+    for assignment, student in jobs:
         bar.update(task, description=f"autograde {assignment}: {student}")
-        _done(bar, task, batch, grade_one(api, cfg, assignment, student))
-    bar.update(task, description=f"autograde {assignment}")
+        _done(bar, task, batches[assignment], grade_one(api, cfg, assignment, student))
+    bar.update(task, description="autograde")
 
 
 # ── the pool of grader processes ────────────────────────────────────────────
@@ -254,41 +266,41 @@ def _gpu_queue(cfg, ctx, n_workers):
     return q
 
 
-def _grade_pool(cfg, assignment, students, batch, bar, task, workers, scheduler, work_root) -> None:
+def _grade_pool(cfg, jobs, batches, bar, task, workers, scheduler, work_root) -> None:
     ctx = multiprocessing.get_context("spawn")
-    attempts = {s: 0 for s in students}
-    pending = list(students)
+    attempts = {job: 0 for job in jobs}
+    pending = list(jobs)
     while pending:
         n = min(workers, len(pending))
         gpu_ids = _gpu_queue(cfg, ctx, n)
         broken = False
         with ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_worker_init,
                                  initargs=(str(cfg.path), work_root, scheduler, gpu_ids)) as pool:
-            futures = {pool.submit(_worker_grade, assignment, s): s for s in pending}
+            futures = {pool.submit(_worker_grade, *job): job for job in pending}
             running = set(futures)
             while running:
                 done, running = wait(running, return_when=FIRST_COMPLETED)
                 for fut in done:
-                    student = futures[fut]
+                    job = futures[fut]
                     try:
                         outcome = fut.result()
                     except BrokenProcessPool:
                         broken = True
                         continue
                     except Exception as exc:    # a bug in the grader process: report this one, go on
-                        outcome = Outcome(student, False, 0.0, f"grader process failed: {type(exc).__name__}: {exc}")
-                    pending.remove(student)
-                    _done(bar, task, batch, outcome)
+                        outcome = Outcome(job[1], False, 0.0, f"grader process failed: {type(exc).__name__}: {exc}")
+                    pending.remove(job)
+                    _done(bar, task, batches[job[0]], outcome)
                 if broken:
                     break
             if broken:
                 pool.shutdown(wait=False, cancel_futures=True)
         if broken:
-            for student in list(pending):
-                attempts[student] += 1
-                if attempts[student] >= MAX_ATTEMPTS:
-                    pending.remove(student)
-                    _done(bar, task, batch, Outcome(student, False, 0.0,
-                                                    f"the grader process died {MAX_ATTEMPTS} times while grading "
-                                                    "this submission; see the machine's logs (memory?)"))
+            for job in list(pending):
+                attempts[job] += 1
+                if attempts[job] >= MAX_ATTEMPTS:
+                    pending.remove(job)
+                    _done(bar, task, batches[job[0]], Outcome(job[1], False, 0.0,
+                          f"the grader process died {MAX_ATTEMPTS} times while grading this submission; "
+                          "see the machine's logs (memory?)"))
             bar.console.print(f"[yellow]a grader process died; {len(pending)} submission(s) are graded again[/]")

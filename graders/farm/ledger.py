@@ -74,3 +74,11 @@ def _scored_cells(cfg: CourseConfig, assignment: str, student: str) -> set[tuple
             return {(nb.name, g.name) for nb in sub.notebooks for g in nb.grades if g.auto_score is not None}
     except MissingEntry:
         return set()
+
+
+def last_seconds(cfg: CourseConfig, assignment: str, student: str) -> float:
+    """How long this submission took last time (0 if never graded): to start long ones first."""
+    try:
+        return float(json.loads(_path(cfg, assignment, student).read_text()).get("seconds", 0))
+    except (OSError, ValueError):
+        return 0.0

@@ -107,7 +107,7 @@ class ScoreArtifacts(NbGraderPreprocessor):
         summary = {
             "student": info["student"], "assignment": info["assignment"], "notebook": notebook_id,
             "run": {k: status.get(k) for k in ("seconds", "sandboxed", "kernel_dead", "notebook_timed_out",
-                                               "skipped_cells", "worker")},
+                                               "skipped_cells", "worker", "prestarted")},
             "notes": notes,
             "cells": {gid: [r.as_dict() for r in res] for gid, res in results.items()},
         }
