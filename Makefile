@@ -11,6 +11,7 @@ APT_PACKAGES := bubblewrap postgresql
 help:
 	@echo "make demo   - set up everything, then release → class submits → autograde → feedback → summary"
 	@echo "make test   - set up everything, then run the test suite"
+	@echo "make bench  - farm benchmark: 1 and N workers vs plain nbconvert and stock nbgrader"
 
 $(STAMP):
 	@mkdir -p $(STAMP)
@@ -49,6 +50,10 @@ demo: assets
 
 test: assets
 	@$(PY) -m pytest -q tests
+
+# Benchmark (not a test): our farm with 1 and N workers against plain nbconvert and stock nbgrader.
+bench: assets
+	@$(PY) bench/run.py
 
 clean-class:
 	rm -rf submitted/* autograded/* feedback/* gradebook.db

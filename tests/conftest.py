@@ -35,14 +35,8 @@ def run_cli(args, root: Path, check=True, env=None, timeout=1200):
 
 def make_course(root: Path, extra_config: str = "") -> Path:
     """A course root in `root` that shares the checkout's source/ and built assets."""
-    root.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(REPO / "source", root / "source", dirs_exist_ok=True)
-    shutil.copy(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
-    cache = load_config(REPO / "course_config.py").cache_dir
-    text = (REPO / "course_config.py").read_text()
-    text += f"\nDATA = {{**DATA, 'cache_dir': {str(cache)!r}}}\n" + extra_config
-    (root / "course_config.py").write_text(text)
-    return root
+    from graders.demo import copy_course
+    return copy_course(root, extra_config)
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,20 @@ CLASSES = {"keras_mnist": keras_mnist, "pytorch_mnist": pytorch_mnist, "fastai_t
 _QUIZ_ANSWER = re.compile(r'^\s*quiz\.answer\(\s*["\'](\w+)["\']')
 
 
+def copy_course(root: Path, extra_config: str = "") -> Path:
+    """A throw-away course root sharing this checkout's source/ and built assets (tests, bench)."""
+    from ..config import COURSE_ROOT, load_config
+
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(COURSE_ROOT / "source", root / "source", dirs_exist_ok=True)
+    shutil.copy(COURSE_ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
+    cache = load_config(COURSE_ROOT / "course_config.py").cache_dir
+    text = (COURSE_ROOT / "course_config.py").read_text()
+    text += f"\nDATA = {{**DATA, 'cache_dir': {str(cache)!r}}}\n" + extra_config
+    (root / "course_config.py").write_text(text)
+    return root
+
+
 def students(assignment: str) -> dict[str, dict | None]:
     """student -> answers by cell key (None: hands in the notebook as released)."""
     mod = CLASSES[assignment]
