@@ -4,7 +4,7 @@ The batch is the simulated class of several exercises (at least 16 submissions).
   plain   the sum of `jupyter nbconvert --execute` times, one notebook after another, unsandboxed
   ours/1  `python -m graders autograde ... --workers 1` (sandboxed, scored, recorded)
   ours/N  the same with N grader processes (N = CPU count unless --workers)
-  ours/N without prestarted kernels (what starting kernels ahead of need saves)
+  ours/1 and ours/N without prestarted kernels (what starting kernels ahead of need saves)
   nbgrader  stock `nbgrader autograde`, serial and unsandboxed, on the same submissions
 The last line is exactly `speedup_vs_nbgrader=X efficiency=Y` with
 X = nbgrader wall / ours(N) wall and Y = Σ plain / (N × ours(N) wall).
@@ -45,9 +45,8 @@ def sh(cmd, cwd, env=None, check=True) -> float:
 
 
 def prepare(out: Path):
-    root = demo.copy_course(out / "course", "SANDBOX = {**SANDBOX, 'prestart': PRESTART}\n")
-    text = (root / "course_config.py").read_text()
-    (root / "course_config.py").write_text("import os\nPRESTART = os.environ.get('BENCH_PRESTART', '1') == '1'\n" + text)
+    root = demo.copy_course(out / "course", "import os as _os\n"
+                            "SANDBOX = {**SANDBOX, 'prestart': _os.environ.get('BENCH_PRESTART', '1') == '1'}\n")
     cfg = load_config(root / "course_config.py")
     py = [sys.executable, "-m", "graders", "--config", str(root / "course_config.py")]
     env = {"PYTHONPATH": str(REPO)}
@@ -128,6 +127,9 @@ def main() -> None:
     print(f"plain nbconvert --execute, sum: {plain:7.1f} s")
     one = ours(cfg, py, env, 1, True)
     print(f"ours, 1 worker:                 {one:7.1f} s")
+    one_cold = ours(cfg, py, env, 1, False)
+    print(f"ours, 1 worker, no prestart:    {one_cold:7.1f} s  (prestarted kernels save {one_cold - one:.1f} s, "
+          f"{100 * (one_cold - one) / one_cold:.0f} %)")
     many = ours(cfg, py, env, n, True)
     print(f"ours, {n} workers:                {many:7.1f} s")
     cold = ours(cfg, py, env, n, False)

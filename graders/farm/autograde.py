@@ -166,8 +166,14 @@ def autograde_many(cfg: CourseConfig, assignments: list[str], students: list[str
                 batch.outcomes.append(Outcome(student, True, 0.0, skipped=True))
             else:
                 jobs.append((assignment, student))
-    # longest first (seconds of the last grading), so the batch does not end on one slow notebook
-    jobs.sort(key=lambda j: -ledger.last_seconds(cfg, *j))
+    # slowest assignment first (seconds of the last grading), so the batch does not end on one slow
+    # notebook; an assignment's submissions stay together, so a kernel started ahead of need (for
+    # the same assignment) is used rather than thrown away
+    seconds = {j: ledger.last_seconds(cfg, *j) for j in jobs}
+    slowest = {}
+    for (assignment, _), sec in seconds.items():
+        slowest[assignment] = max(slowest.get(assignment, 0.0), sec)
+    jobs.sort(key=lambda j: (-slowest[j[0]], j[0], -seconds[j]))
     title = assignments[0] if len(assignments) == 1 else f"{len(assignments)} assignments"
     # per-notebook work folders live under one batch folder, removed at the end whatever happens
     with tempfile.TemporaryDirectory(prefix="dlcourse-batch-") as work_root:

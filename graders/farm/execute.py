@@ -328,6 +328,8 @@ class _WarmKernel:
 
 
 def _take_warm(key):
+    for other in [k for k in _WARM if k != key]:      # started for another assignment: not needed now
+        _STARTER.submit(_WARM.pop(other).discard)
     warm = _WARM.pop(key, None)
     if warm is None:
         return None
