@@ -36,7 +36,7 @@ def gpu_wanted(cfg: CourseConfig) -> bool:
     return has
 
 
-def apply_settings(c, cfg: CourseConfig, argv=()) -> None:
+def apply_settings(c, cfg: CourseConfig, argv=(), remote: bool = False) -> None:
     c.CourseDirectory.root = str(cfg.root)
     c.CourseDirectory.course_id = cfg.course_id
     c.CourseDirectory.db_url = cfg.db_url
@@ -61,7 +61,8 @@ def apply_settings(c, cfg: CourseConfig, argv=()) -> None:
     c.SandboxedExecute.public_code = str(PUBLIC_DIR)
     c.SandboxedExecute.public_data = str(cfg.public_data_dir)
     c.SandboxedExecute.grading_inputs = str(cfg.grading_inputs_dir)
-    c.SandboxedExecute.gpu = gpu_wanted(cfg)
+    # on a Dask cluster the worker that runs the kernel decides (remote.py); here: this machine
+    c.SandboxedExecute.gpu = False if remote else gpu_wanted(cfg)
     c.SandboxedExecute.device = cfg.device
     c.SandboxedExecute.max_artifact_mb = float(sb.max_artifact_mb)
     c.ScoreArtifacts.language = cfg.language

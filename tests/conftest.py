@@ -73,7 +73,13 @@ def graded_class(course):
         if assignment == "concepts_quiz":   # a second all-right student on a differently shuffled paper
             from graders.demo import concepts_quiz as q
             demo.submit(course, assignment, who={"twin": q.answers_for("twin", q.REFERENCE)})
-        autograde[assignment] = run_cli(["autograde", assignment, "--quiet"], course.root, check=False)
+    # Keras (with its broken file) serially, as staff run it by default; the other classes as one
+    # batch over two grader processes (test_farm.py holds parallel grades equal to serial ones)
+    autograde["keras_mnist"] = run_cli(["autograde", "keras_mnist", "--quiet"], course.root, check=False)
+    others = [a for a in demo.CLASSES if a != "keras_mnist"]
+    both = run_cli(["autograde", *others, "--workers", "2", "--quiet"], course.root, check=False)
+    for assignment in demo.CLASSES:
+        autograde.setdefault(assignment, both)
         checks[assignment] = demo.check_results(course, assignment)
     feedback = run_cli(["feedback"], course.root, check=False)
     scores = run_cli(["scores", "--json"], course.root)

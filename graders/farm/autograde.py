@@ -66,7 +66,7 @@ def nbgrader_api(cfg: CourseConfig, work_root: str | None = None, scheduler: str
     from nbgrader.coursedir import CourseDirectory
 
     c = Config()
-    apply_settings(c, cfg)
+    apply_settings(c, cfg, remote=bool(scheduler))
     if work_root:
         c.SandboxedExecute.work_root = work_root
     if scheduler:
@@ -278,7 +278,7 @@ def _grade_pool(cfg, jobs, batches, bar, task, workers, scheduler, work_root) ->
     pending = list(jobs)
     while pending:
         n = min(workers, len(pending))
-        gpu_ids = _gpu_queue(cfg, ctx, n)
+        gpu_ids = None if scheduler else _gpu_queue(cfg, ctx, n)
         broken = False
         with ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_worker_init,
                                  initargs=(str(cfg.path), work_root, scheduler, gpu_ids)) as pool:
