@@ -108,5 +108,5 @@ SANDBOX = {
     "cell_timeout_s": 300,      # one cell
     "notebook_timeout_s": 900,  # the whole notebook
     "max_artifact_mb": 64,      # biggest artifact the grader will read
-    "prestart": True,           # start the next submission's fresh kernel (and imports) while this one is scored
+    "prestart": True,           # start the next fresh kernel (and imports) while one is scored, when cores are idle
 }
