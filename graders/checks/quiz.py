@@ -113,32 +113,42 @@ def _text(entry: dict, lang: str) -> str:
     return entry.get(lang) or entry["ko"]
 
 
-def _grade(q: dict, v: _Variant, value, lang: str) -> tuple[float, str]:
-    """(fraction, expected answer as this student would write it)."""
+def _expected(q: dict, v: _Variant, lang: str) -> str:
+    """The right answer as this student would type it on their own paper."""
     kind, key = q["type"], q["answer"]
     if kind == "single" or (kind == "code" and q.get("options")):
-        right = v.letter(key)
-        return float(v.option_id(value) == key), f"{right}. {v.option_text(key, lang)}"
+        return f"{v.letter(key)}. {v.option_text(key, lang)}"
     if kind == "multiple":
-        chosen = {v.option_id(letter) for letter in value}
-        expected = ", ".join(sorted(v.letter(k) for k in key))
-        return score_multiple(chosen, set(key), [o["id"] for o in v.options], q["rule"]), expected
+        return ", ".join(sorted(v.letter(k) for k in key))
     if kind == "truefalse":
-        return float(value is key), "O" if key else "X"
+        return "O" if key else "X"
     if kind == "matching":
-        chosen = {v.item_id(int(number)): cat for number, cat in value.items()}
-        expected = ", ".join(f"{v.number(item)}→{cat}" for item, cat in sorted(key.items(), key=lambda kv: v.number(kv[0])))
-        return score_matching(chosen, key, q["rule"]), expected
+        return ", ".join(f"{v.number(item)}→{cat}" for item, cat in sorted(key.items(), key=lambda kv: v.number(kv[0])))
     if kind == "short":
-        return score_short(value, key), " / ".join(key[:3])
+        return " / ".join(key[:3])
     if kind == "numeric":
-        tol = q["tolerance"]
-        return score_numeric(value, key, tol), f"{key:g}" + (f" (±{tol:g})" if tol else "")
-    if kind == "code":
-        lines = key if isinstance(key, list) else [key]
-        word = "번 줄" if lang == "ko" else ""
-        return float(value in lines), " / ".join(f"{'line ' if lang == 'en' else ''}{n}{word}" for n in lines)
-    raise ValueError(kind)
+        return f"{key:g}" + (f" (±{q['tolerance']:g})" if q["tolerance"] else "")
+    lines = key if isinstance(key, list) else [key]
+    return " / ".join(f"line {n}" if lang == "en" else f"{n}번 줄" for n in lines)
+
+
+def _fraction(q: dict, v: _Variant, value) -> float:
+    """Share of the points a parsed answer earns under the question's rule."""
+    kind, key = q["type"], q["answer"]
+    if kind == "single" or (kind == "code" and q.get("options")):
+        return float(v.option_id(value) == key)
+    if kind == "multiple":
+        return score_multiple({v.option_id(letter) for letter in value}, set(key), [o["id"] for o in v.options],
+                              q["rule"])
+    if kind == "truefalse":
+        return float(value is key)
+    if kind == "matching":
+        return score_matching({v.item_id(int(n)): cat for n, cat in value.items()}, key, q["rule"])
+    if kind == "short":
+        return score_short(value, key)
+    if kind == "numeric":
+        return score_numeric(value, key, q["tolerance"])
+    return float(value in (key if isinstance(key, list) else [key]))
 
 
 def quiz_question(quiz: str, q: dict, shuffle: bool = True) -> Check:
@@ -153,33 +163,14 @@ def quiz_question(quiz: str, q: dict, shuffle: bool = True) -> Check:
         v = _Variant(quiz, shuffle, ctx.student, q)
         with forced(lang):
             value, problem = parse(public_question(q), raw)
-        _, expected = _grade(q, v, _any_valid(q, v), lang)
+        expected = _expected(q, v, lang)
         if problem:
             return CheckResult(qid, 0.0, points, expected=expected, found=problem, note=note,
                                hint=format_hint_in(q, lang))
-        fraction, expected = _grade(q, v, value, lang)
-        found = _show(value)
-        return CheckResult(qid, points * fraction, points, expected=expected, found=found, note=note)
+        return CheckResult(qid, points * _fraction(q, v, value), points, expected=expected, found=_show(value),
+                           note=note)
 
     return Check(qid, run, var="quiz")
-
-
-def _any_valid(q: dict, v: _Variant):
-    """A valid answer of the right shape, only used to build the expected text."""
-    kind = q["type"]
-    if kind == "single" or (kind == "code" and q.get("options")):
-        return "A"
-    if kind == "multiple":
-        return ["A"]
-    if kind == "truefalse":
-        return True
-    if kind == "matching":
-        return {str(i): q["categories"][0]["id"] for i in range(1, len(q["items"]) + 1)}
-    if kind == "short":
-        return ""
-    if kind == "numeric":
-        return 0.0
-    return 1
 
 
 def format_hint_in(q: dict, lang: str) -> str:

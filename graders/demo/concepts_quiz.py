@@ -11,6 +11,7 @@ not by the scorer, so the tests hold the scorer to it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..checks.quiz import _Variant
 from ..config import COURSE_ROOT
@@ -76,6 +77,7 @@ def _full(bank) -> dict:
     return {q["id"]: float(q["points"]) for q in bank.questions}
 
 
+@lru_cache(maxsize=None)
 def _bank():
     return load_bank(bank_path(COURSE_ROOT, QUIZ))
 

@@ -163,9 +163,10 @@ def autograde_many(cfg: CourseConfig, assignments: list[str], students: list[str
         cfg.assignment(assignment)  # clear error for an unknown assignment
         batch = batches[assignment] = BatchResult(assignment)
         cells = graded_cells(assignment)
+        scored = {} if force else ledger.scored_cells(cfg, assignment)
         for student in (students or submitted_students(cfg, assignment)):
             total += 1
-            if not force and ledger.is_current(cfg, assignment, student, cells):
+            if not force and ledger.is_current(cfg, assignment, student, cells, scored):
                 batch.outcomes.append(Outcome(student, True, 0.0, skipped=True))
             else:
                 jobs.append((assignment, student))

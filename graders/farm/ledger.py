@@ -52,8 +52,12 @@ def forget(cfg: CourseConfig, assignment: str, student: str) -> None:
     _path(cfg, assignment, student).unlink(missing_ok=True)
 
 
-def is_current(cfg: CourseConfig, assignment: str, student: str, graded_cells: set[tuple[str, str]]) -> bool:
-    """True when this exact submission was graded and every graded cell has its score."""
+def is_current(cfg: CourseConfig, assignment: str, student: str, graded_cells: set[tuple[str, str]],
+               scored: dict[str, set] | None = None) -> bool:
+    """True when this exact submission was graded and every graded cell has its score.
+
+    `scored` (from `scored_cells`) saves one gradebook read per student in a batch.
+    """
     path = _path(cfg, assignment, student)
     try:
         saved = json.loads(path.read_text())
@@ -61,19 +65,24 @@ def is_current(cfg: CourseConfig, assignment: str, student: str, graded_cells: s
         return False
     if saved.get("fingerprint") != fingerprint(cfg, assignment, student):
         return False
-    expected = {(nb, cell) for nb, cell in graded_cells}
-    return expected <= _scored_cells(cfg, assignment, student)
+    if scored is None:
+        scored = scored_cells(cfg, assignment)
+    return graded_cells <= scored.get(student, set())
 
 
-def _scored_cells(cfg: CourseConfig, assignment: str, student: str) -> set[tuple[str, str]]:
+def scored_cells(cfg: CourseConfig, assignment: str) -> dict[str, set[tuple[str, str]]]:
+    """student -> (notebook, graded cell) pairs that have an auto score, in one gradebook read."""
     from nbgrader.api import Gradebook, MissingEntry
 
+    out: dict[str, set] = {}
     try:
         with Gradebook(cfg.db_url) as gb:
-            sub = gb.find_submission(assignment, student)
-            return {(nb.name, g.name) for nb in sub.notebooks for g in nb.grades if g.auto_score is not None}
+            for sub in gb.assignment_submissions(assignment):
+                out[sub.student_id] = {(nb.name, g.name) for nb in sub.notebooks for g in nb.grades
+                                       if g.auto_score is not None}
     except MissingEntry:
-        return set()
+        pass
+    return out
 
 
 def last_seconds(cfg: CourseConfig, assignment: str, student: str) -> float:
