@@ -113,6 +113,8 @@ def notebook(bank: Bank, language: str = "ko"):
             f'_export.quiz_answer(globals().get("quiz"), "{qid}")\n### END HIDDEN TESTS',
             metadata=_meta(f"grade_{qid}", grade=True, points=float(q["points"]))))
     cells.append(new_code_cell("quiz.progress()", metadata=_meta("progress")))
+    for i, cell in enumerate(cells):
+        cell.id = f"quiz-{i:03d}"        # stable ids: rendering the same bank gives the same file
     nb = new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
     nb.metadata["language_info"] = {"name": "python"}
