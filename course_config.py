@@ -99,6 +99,9 @@ DATA = {
 # ── Grading ─────────────────────────────────────────────────────────────────
 DEVICE = "auto"                 # "auto" (GPU when present), "cpu" or "cuda"
 DB_URL = "sqlite:///gradebook.db"
+# nbgrader exchange: the folder staff release into and students fetch from / submit to
+# (on a JupyterHub a shared folder every user can reach; a relative path is from this folder)
+EXCHANGE_DIR = "/srv/nbgrader/exchange"
 
 SANDBOX = {
     "enabled": True,            # False only where bubblewrap cannot run; --no-sandbox must also be given

@@ -60,6 +60,7 @@ class CourseConfig:
     device: str
     db_url: str
     sandbox: Sandbox
+    exchange_dir: Path = Path("/srv/nbgrader/exchange")
     extra: dict = field(default_factory=dict)
 
     @property
@@ -85,7 +86,7 @@ class CourseConfig:
             ) from None
 
 
-_KNOWN_TOP = {"COURSE_ID", "LANGUAGE", "ASSIGNMENTS", "DATA", "DEVICE", "DB_URL", "SANDBOX"}
+_KNOWN_TOP = {"COURSE_ID", "LANGUAGE", "ASSIGNMENTS", "DATA", "DEVICE", "DB_URL", "SANDBOX", "EXCHANGE_DIR"}
 _SANDBOX_KEYS = {
     "enabled": bool, "memory_gb": (int, float), "cpu_seconds": int,
     "cell_timeout_s": int, "notebook_timeout_s": int, "max_artifact_mb": (int, float), "threads": int,
@@ -194,10 +195,15 @@ def load_config(path: str | os.PathLike | None = None) -> CourseConfig:
         _fail(path, "SANDBOX['cell_timeout_s']", "is longer than notebook_timeout_s",
               "make the whole-notebook timeout at least as long as one cell's")
 
+    exchange_dir = Path(_require(path, "EXCHANGE_DIR", values.get("EXCHANGE_DIR", "/srv/nbgrader/exchange"), str,
+                                 "a folder path shared by staff and students, e.g. '/srv/nbgrader/exchange'"))
+    if not exchange_dir.is_absolute():
+        exchange_dir = root / exchange_dir
+
     return CourseConfig(
         path=path, root=root, course_id=course_id, language=language, assignments=assignments,
         mnist_source=mnist_source, cache_dir=cache_dir, split=dict(split), device=device,
-        db_url=db_url, sandbox=Sandbox(**merged),
+        db_url=db_url, sandbox=Sandbox(**merged), exchange_dir=exchange_dir,
     )
 
 

@@ -40,6 +40,7 @@ def apply_settings(c, cfg: CourseConfig, argv=(), remote: bool = False) -> None:
     c.CourseDirectory.root = str(cfg.root)
     c.CourseDirectory.course_id = cfg.course_id
     c.CourseDirectory.db_url = cfg.db_url
+    c.Exchange.root = str(cfg.exchange_dir)
     c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback",
                                 "*" + CHECKS_SUFFIX, ".artifacts", "quiz_bank.yaml"]
     c.ClearSolutions.code_stub = {"python": CODE_STUB[cfg.language]}

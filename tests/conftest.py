@@ -176,3 +176,40 @@ def dask_cluster(tmp_path_factory):
                 p.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 p.kill()
+
+
+# ── Browser (headless Debian chromium driven by Playwright) ─────────────────
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SCREENSHOTS = REPO / ".screenshots"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the session.  Playwright never downloads a browser here:
+    it drives the Debian package that `make test` installs."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is not installed. Fix: run `make test` (it apt-get installs chromium), "
+                    "or `apt-get install chromium`")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ko-KR")
+    pg = ctx.new_page()
+    pg.set_default_timeout(30_000)
+    yield pg
+    ctx.close()
+
+
+def screenshot(pg, name: str) -> Path:
+    """Save a full-page screenshot under .screenshots/ (kept after the run for people to look at)."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    out = SCREENSHOTS / f"{name}.png"
+    pg.screenshot(path=str(out), full_page=True)
+    assert out.stat().st_size > 5_000, f"screenshot {out} is suspiciously small"
+    return out
