@@ -11,6 +11,7 @@ APT_PACKAGES := bubblewrap postgresql chromium fonts-noto-cjk
 help:
 	@echo "make demo   - set up everything, then release → class submits → autograde → feedback → summary"
 	@echo "make test   - set up everything, then run the test suite"
+	@echo "make lab    - JupyterLab with nbgrader (staff: formgrader); make lab STUDENT=id PORT=8890 for a student"
 	@echo "make bench  - farm benchmark: 1 and N workers vs plain nbconvert and stock nbgrader"
 
 $(STAMP):
@@ -52,6 +53,10 @@ test: assets
 	@$(PY) -m pytest -q tests
 
 # Benchmark (not a test): our farm with 1 and N workers against plain nbconvert and stock nbgrader.
+# JupyterLab with nbgrader's extensions: staff (formgrader), or a student with STUDENT=<id>.
+lab: assets
+	@$(PY) -m graders lab $(if $(STUDENT),--student $(STUDENT)) $(if $(PORT),--port $(PORT))
+
 bench: assets
 	@$(PY) bench/run.py
 

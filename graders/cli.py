@@ -6,6 +6,7 @@
   feedback [ASSIGNMENT] [--student S ...]
   scores [--json] [--assignment A]
   demo                           release → simulated class submits → autograde → feedback → summary
+  lab [--student ID] [--port N]  JupyterLab with nbgrader's extensions, as staff or as a student
   quiz check|coverage [QUIZ]     validate a quiz bank / write docs/quiz_coverage.md
 """
 from __future__ import annotations
@@ -160,6 +161,16 @@ def cmd_demo(args) -> int:
     return status
 
 
+def cmd_lab(args) -> int:
+    from .lab import lab_command
+    cfg = _load(args)
+    cmd = lab_command(cfg, student=args.student, home=args.home, port=args.port, ip=args.ip, token=args.token)
+    who = f"student {args.student} (folder {cmd.cwd})" if args.student else "staff (formgrader: Nbgrader ▸ Formgrader)"
+    _console().print(f"JupyterLab for {who}\n  open: {cmd.url}\n  stop: Ctrl+C")
+    os.chdir(cmd.cwd)
+    os.execvpe(cmd.argv[0], cmd.argv, cmd.env)
+
+
 def cmd_quiz(args) -> int:
     from .quiz import bank_path, load_bank
     from .quiz.coverage import markdown, type_counts, uncovered
@@ -228,6 +239,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("action", choices=["check", "coverage"])
     s.add_argument("quiz", nargs="?")
     s.set_defaults(fn=cmd_quiz)
+
+    s = sub.add_parser("lab", help="start JupyterLab with nbgrader's extensions (staff, or --student ID)")
+    s.add_argument("--student", help="start it as this student, in the student's own folder")
+    s.add_argument("--home", help="the student's folder (default: .lab/<student> in the course root)")
+    s.add_argument("--port", type=int, default=8888)
+    s.add_argument("--ip", default="127.0.0.1", help="address to listen on (default: this machine only)")
+    s.add_argument("--token", help="login token (default: a new random one, printed)")
+    s.set_defaults(fn=cmd_lab)
 
     s = sub.add_parser("demo", help="run the whole flow on a simulated class")
     s.add_argument("assignment", nargs="?", help="only this assignment")
