@@ -4,7 +4,7 @@ SHELL := /bin/bash
 PY    := .venv/bin/python
 PIP   := .venv/bin/pip
 STAMP := .stamps
-APT_PACKAGES := bubblewrap postgresql chromium fonts-noto-cjk
+APT_PACKAGES := bubblewrap postgresql chromium fonts-noto-cjk fonts-noto-color-emoji
 
 .PHONY: demo test bench lab assets release clean-class clean help venv system
 

@@ -7,9 +7,28 @@ and `HideGraderOutputs` below, so the HTML holds points, the check messages
 """
 from __future__ import annotations
 
+from pathlib import Path
+
+import nbgrader
+from jinja2 import FileSystemLoader, PrefixLoader
+from nbconvert.exporters import HTMLExporter
 from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool
+
+MOBILE_TEMPLATE = Path(__file__).resolve().parent / "templates" / "feedback_mobile"
+NBGRADER_FEEDBACK = Path(nbgrader.__file__).resolve().parent / "server_extensions" / "formgrader" / "templates" / "feedback"
+
+
+class FeedbackExporter(HTMLExporter):
+    """nbgrader's feedback exporter with our page head in front of nbgrader's `feedback` template:
+    a phone-width viewport, wrapping messages, and no MathJax fetched from a CDN.
+    Only GenerateFeedback uses it (formgrader's own pages keep their templates)."""
+
+    def _extra_loaders_default(self):
+        # ours answers for "index.html.j2"; it extends nbgrader's page, reached under its own prefix
+        return [FileSystemLoader(str(MOBILE_TEMPLATE)),
+                PrefixLoader({"nbgrader_feedback": FileSystemLoader(str(NBGRADER_FEEDBACK))})]
 
 
 class HideGraderOutputs(NbGraderPreprocessor):

@@ -12,9 +12,10 @@ from . import PUBLIC_DIR
 from .config import ConfigError, CourseConfig
 from .farm.execute import SandboxedExecute
 from .farm.score import CHECKS_SUFFIX, ScoreArtifacts
-from .feedback import HideGraderOutputs
+from .feedback import FeedbackExporter, HideGraderOutputs
 
 NO_SANDBOX_ENV = "DLCOURSE_NO_SANDBOX"
+
 
 CODE_STUB = {
     "ko": "# 여기에 코드를 작성하세요\nraise NotImplementedError()",
@@ -41,7 +42,7 @@ def apply_settings(c, cfg: CourseConfig, argv=(), remote: bool = False) -> None:
     c.CourseDirectory.course_id = cfg.course_id
     c.CourseDirectory.db_url = cfg.db_url
     c.Exchange.root = str(cfg.exchange_dir)
-    c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback",
+    c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".autograde.log", ".graded.json",
                                 "*" + CHECKS_SUFFIX, ".artifacts", "quiz_bank.yaml"]
     c.ClearSolutions.code_stub = {"python": CODE_STUB[cfg.language]}
     c.ClearSolutions.text_stub = "여기에 답을 쓰세요" if cfg.language == "ko" else "YOUR ANSWER HERE"
@@ -71,6 +72,7 @@ def apply_settings(c, cfg: CourseConfig, argv=(), remote: bool = False) -> None:
     c.ScoreArtifacts.config_path = str(cfg.path)
 
     c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, HideGraderOutputs, CSSHTMLHeaderPreprocessor]
+    c.GenerateFeedback.exporter_class = FeedbackExporter     # nbgrader's page, readable on a phone
 
     if "autograde" in argv and sandbox_enabled(cfg):
         from .farm.sandbox import SandboxUnavailable, probe

@@ -65,3 +65,46 @@ def test_committed_release_matches_the_source(graded_class):
         committed = nbformat.read(REPO / f"release/{assignment}/{assignment}.ipynb", 4)
         assert [c.source for c in committed.cells] == [c.source for c in fresh.cells], \
             f"release/{assignment} is out of date: run `make release` and commit it"
+
+
+def test_feedback_folder_holds_only_what_the_student_should_get(graded_class):
+    cfg = graded_class["cfg"]
+    for folder in (cfg.root / "feedback").glob("*/*"):
+        names = {p.name for p in folder.iterdir()}
+        assert not names & {".autograde.log", ".graded.json"}, f"grader files in {folder}: {names}"
+        assert not any(n.endswith(".checks.json") for n in names), folder
+
+
+def test_feedback_reads_on_a_phone(graded_class, browser):
+    """A student opens the feedback on a phone: no sideways scrolling, readable text, the
+    Korean messages and the quiz explanations, nothing fetched from the internet."""
+    from conftest import screenshot
+
+    cfg = graded_class["cfg"]
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                              locale="ko-KR")
+    page = ctx.new_page()
+    requested = []
+    page.on("request", lambda r: requested.append(r.url))
+    try:
+        for student, assignment, expect in [("wrong_units", "keras_mnist", ["기대", "실제", "힌트"]),
+                                             ("partial_credit", "concepts_quiz", ["해설", "🟡"])]:
+            path = cfg.root / "feedback" / student / assignment / f"{assignment}.html"
+            page.goto(path.as_uri())
+            assert page.locator("meta[name=viewport]").count() == 1
+            width, inner, font = page.evaluate(
+                "[document.documentElement.scrollWidth, window.innerWidth,"
+                " parseFloat(getComputedStyle(document.body).fontSize)]")
+            assert width <= inner, f"{path.name}: page is {width}px wide on a {inner}px screen"
+            assert font >= 15, f"{path.name}: body text {font}px"
+            text = page.inner_text("body")
+            for word in expect:
+                assert word in text, f"{word!r} missing from the feedback of {student}/{assignment}"
+            for marker in HIDDEN_MARKERS:
+                assert marker not in text
+            page.locator(f"text={expect[0]}").first.scroll_into_view_if_needed()
+            screenshot(page, f"feedback_phone_{assignment}")
+        outside = [u for u in requested if not u.startswith(("file:", "data:"))]
+        assert not outside, f"the feedback page fetched {outside}"
+    finally:
+        ctx.close()
