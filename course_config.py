@@ -113,3 +113,27 @@ SANDBOX = {
     "max_artifact_mb": 64,      # biggest artifact the grader will read
     "prestart": True,           # start the next fresh kernel (and imports) while one is scored, when cores are idle
 }
+
+# ── Submissions and deadlines (제출과 마감) ─────────────────────────────────
+# LMS downloads (python -m graders import-lms PATH --assignment A): a zip or folder of uploaded
+# notebooks.  The student id comes from each file's name (without .ipynb), or from the folder
+# name when the files lie in one folder per student (kim01/concepts_quiz.ipynb).
+LMS = {
+    "filename_pattern": r"^(?P<student>[A-Za-z0-9.-]+)(?:_|$)",  # kim01_concepts_quiz.ipynb → kim01
+    "manifest": "submissions.csv",   # optional in the download: columns student,submitted_at[,file]
+    "timezone": "Asia/Seoul",        # LMS times without a UTC offset (manifest, zip entry dates) are in this zone
+}
+
+# Late submissions (늦은 제출 감점): per started day late, this fraction of the notebook's score is
+# taken off; later than max_days_late days the notebook scores 0.  penalty_per_day 0 only marks it late.
+LATE_POLICY = {
+    "penalty_per_day": 0.1,     # 0.1 = 10 % of the score per started day
+    "max_days_late": 3,         # from the 4th day late: 0 points (None: no limit)
+    "grace_minutes": 0,         # minutes after the due date that still count as on time
+}
+
+# Extensions (마감 연장): a later due date for one student and assignment; lateness and the penalty
+# are counted from it.  This is the one place for extensions: the next autograde applies it.
+EXTENSIONS = {
+    # "kim01": {"keras_mnist": "2026-12-06 23:59:00+09:00"},
+}

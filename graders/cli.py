@@ -8,6 +8,9 @@
   demo                           release → simulated class submits → autograde → feedback → summary
   lab [--student ID] [--port N]  JupyterLab with nbgrader's extensions, as staff or as a student
   quiz check|coverage [QUIZ]     validate a quiz bank / write docs/quiz_coverage.md
+  exchange release|collect A     nbgrader exchange: release/<A> → students; their newest submissions → submitted/
+  exchange student-config [--out FILE]   the nbgrader_config.py students need
+  import-lms PATH --assignment A         an LMS download (zip or folder) → submitted/
 """
 from __future__ import annotations
 
@@ -198,6 +201,44 @@ def cmd_quiz(args) -> int:
     return status
 
 
+def cmd_exchange(args) -> int:
+    from .intake import exchange
+    cfg = _load(args)
+    con = _console()
+    if args.action == "student-config":
+        text = exchange.student_nbgrader_config(cfg)
+        if not args.out:
+            print(text, end="")
+            return 0
+        from pathlib import Path
+        from .intake import say
+        Path(args.out).write_text(text)
+        con.print(say(cfg.language, "student_config_written", out=args.out))
+        return 0
+    if not args.assignment:
+        from .config import ConfigError
+        raise ConfigError(f"exchange {args.action}: Fix: name the assignment, e.g. "
+                          f"python -m graders exchange {args.action} {next(iter(cfg.assignments))}")
+    if args.action == "release":
+        from .intake import say
+        done = exchange.release_to_exchange(cfg, args.assignment)
+        con.print(say(cfg.language, "exchange_released", a=args.assignment, dest=done.dest))
+        for warning in done.warnings:
+            con.print(f"[yellow]{warning}[/yellow]")
+        return 0
+    got = exchange.collect_from_exchange(cfg, args.assignment)
+    print("\n".join(got.lines(cfg.language)))        # plain lines (no wrapping): staff may keep them as a log
+    return 0
+
+
+def cmd_import_lms(args) -> int:
+    from .intake.lms import import_lms
+    cfg = _load(args)
+    report = import_lms(cfg, args.path, args.assignment)
+    print("\n".join(report.lines(cfg.language)))     # one line per file, unwrapped
+    return 1 if report.errors else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m graders", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -247,6 +288,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--ip", default="127.0.0.1", help="address to listen on (default: this machine only)")
     s.add_argument("--token", help="login token (default: a new random one, printed)")
     s.set_defaults(fn=cmd_lab)
+
+    s = sub.add_parser("exchange", help="nbgrader exchange: release to students, collect submissions, student config")
+    s.add_argument("action", choices=["release", "collect", "student-config"])
+    s.add_argument("assignment", nargs="?")
+    s.add_argument("--out", metavar="FILE", help="student-config: write the file here instead of printing it")
+    s.set_defaults(fn=cmd_exchange)
+
+    s = sub.add_parser("import-lms", help="import notebooks downloaded from an LMS (zip or folder)")
+    s.add_argument("path", help="the zip file or folder downloaded from the LMS")
+    s.add_argument("--assignment", required=True)
+    s.set_defaults(fn=cmd_import_lms)
 
     s = sub.add_parser("demo", help="run the whole flow on a simulated class")
     s.add_argument("assignment", nargs="?", help="only this assignment")

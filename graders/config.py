@@ -48,6 +48,23 @@ class Sandbox:
 
 
 @dataclass(frozen=True)
+class LatePolicy:
+    penalty_per_day: float = 0.0        # fraction of the notebook's score taken off per started day late
+    max_days_late: int | None = None    # later than this many days: the score becomes 0 (None: never)
+    grace_minutes: float = 0.0          # this long after the due date still counts as on time
+
+
+DEFAULT_LMS_PATTERN = r"^(?P<student>[A-Za-z0-9.-]+)(?:_|$)"
+
+
+@dataclass(frozen=True)
+class Lms:
+    filename_pattern: str = DEFAULT_LMS_PATTERN   # matched against a file's name without .ipynb, or a folder's name
+    manifest: str = "submissions.csv"             # optional CSV in the download: student,submitted_at[,file]
+    timezone: str = "Asia/Seoul"                  # for LMS times without a UTC offset (manifest, zip entries)
+
+
+@dataclass(frozen=True)
 class CourseConfig:
     path: Path
     root: Path
@@ -61,6 +78,9 @@ class CourseConfig:
     db_url: str
     sandbox: Sandbox
     exchange_dir: Path = Path("/srv/nbgrader/exchange")
+    late_policy: LatePolicy | None = None
+    extensions: dict = field(default_factory=dict)     # student -> assignment -> new due date (ISO, with offset)
+    lms: Lms = field(default_factory=Lms)
     extra: dict = field(default_factory=dict)
 
     @property
@@ -86,7 +106,8 @@ class CourseConfig:
             ) from None
 
 
-_KNOWN_TOP = {"COURSE_ID", "LANGUAGE", "ASSIGNMENTS", "DATA", "DEVICE", "DB_URL", "SANDBOX", "EXCHANGE_DIR"}
+_KNOWN_TOP = {"COURSE_ID", "LANGUAGE", "ASSIGNMENTS", "DATA", "DEVICE", "DB_URL", "SANDBOX", "EXCHANGE_DIR",
+              "LMS", "LATE_POLICY", "EXTENSIONS"}
 _SANDBOX_KEYS = {
     "enabled": bool, "memory_gb": (int, float), "cpu_seconds": int,
     "cell_timeout_s": int, "notebook_timeout_s": int, "max_artifact_mb": (int, float), "threads": int,
@@ -204,7 +225,125 @@ def load_config(path: str | os.PathLike | None = None) -> CourseConfig:
         path=path, root=root, course_id=course_id, language=language, assignments=assignments,
         mnist_source=mnist_source, cache_dir=cache_dir, split=dict(split), device=device,
         db_url=db_url, sandbox=Sandbox(**merged), exchange_dir=exchange_dir,
+        late_policy=_read_late_policy(path, values.get("LATE_POLICY")),
+        extensions=_read_extensions(path, values.get("EXTENSIONS", {}), assignments),
+        lms=_read_lms(path, values.get("LMS", {})),
     )
+
+
+def parse_time(text: str):
+    """A time with its UTC offset ('2026-12-06 23:59:00+09:00') as an aware datetime; None if it is not one."""
+    import datetime as dt
+    try:
+        when = dt.datetime.fromisoformat(text.strip())
+    except (ValueError, AttributeError):
+        return None
+    return when if when.tzinfo is not None else None
+
+
+def _read_late_policy(path: Path, raw):
+    if raw is None:
+        return None
+    example = "{'penalty_per_day': 0.1, 'max_days_late': 3}"
+    _require(path, "LATE_POLICY", raw, dict, f"a dict like {example}, or None for no penalty")
+    keys = {"penalty_per_day", "max_days_late", "grace_minutes"}
+    for key in raw:
+        if key not in keys:
+            _fail(path, f"LATE_POLICY['{key}']", "unknown key", f"use {', '.join(sorted(keys))}")
+    rate = raw.get("penalty_per_day", 0.0)
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
+        _fail(path, "LATE_POLICY['penalty_per_day']", f"got {rate!r}",
+              "a fraction from 0 to 1 of the notebook's score taken off per started day late "
+              "(0.1 = 10 % a day; 0 = only mark the submission late)")
+    days = raw.get("max_days_late")
+    if days is not None and (isinstance(days, bool) or not isinstance(days, int) or days < 0):
+        _fail(path, "LATE_POLICY['max_days_late']", f"got {days!r}",
+              "a whole number of days (0 or more) after which a late notebook scores 0, or None for no limit")
+    grace = raw.get("grace_minutes", 0)
+    if isinstance(grace, bool) or not isinstance(grace, (int, float)) or grace < 0:
+        _fail(path, "LATE_POLICY['grace_minutes']", f"got {grace!r}",
+              "minutes (0 or more) after the due date that still count as on time")
+    return LatePolicy(penalty_per_day=float(rate), max_days_late=days, grace_minutes=float(grace))
+
+
+def _read_extensions(path: Path, raw, assignments: dict) -> dict:
+    from nbgrader.utils import parse_utc
+
+    example = "{'kim01': {'keras_mnist': '2026-12-06 23:59:00+09:00'}}"
+    _require(path, "EXTENSIONS", raw, dict, f"a dict: student id -> {{assignment: new due date}}, e.g. {example}")
+    out = {}
+    for student, per in raw.items():
+        if not isinstance(student, str) or not student.strip() or "/" in student or "+" in student:
+            _fail(path, f"EXTENSIONS[{student!r}]", "is not a student id", "use the student's id as a string")
+        where = f"EXTENSIONS['{student}']"
+        _require(path, where, per, dict, f"a dict: assignment -> new due date, e.g. {example}")
+        for name, due in per.items():
+            at = f"{where}['{name}']"
+            if name not in assignments:
+                _fail(path, at, "no such assignment", f"use one of {', '.join(sorted(assignments))}")
+            when = parse_time(due) if isinstance(due, str) else None
+            if when is None:
+                _fail(path, at, f"got {due!r}", "the new due date with its UTC offset, e.g. '2026-12-06 23:59:00+09:00'")
+            original = assignments[name].due
+            if not original:
+                _fail(path, at, f"assignment '{name}' has no due date to extend",
+                      f"set ASSIGNMENTS['{name}']['due'] first")
+            try:
+                original_utc = parse_utc(original)
+            except (ValueError, OverflowError):
+                _fail(path, f"ASSIGNMENTS['{name}']['due']", f"cannot read {original!r} as a date",
+                      "a date with its UTC offset, e.g. '2026-12-04 23:59:00+09:00'")
+            if parse_utc(when) <= original_utc:
+                _fail(path, at, f"{due} is not after the assignment's due date {original}",
+                      "an extension moves the due date later: give a later date, or remove the entry")
+            out.setdefault(student, {})[name] = when.isoformat(sep=" ")
+    return out
+
+
+def _read_lms(path: Path, raw) -> Lms:
+    import re
+    _require(path, "LMS", raw, dict, "a dict with filename_pattern, manifest and timezone")
+    defaults = Lms()
+    for key in raw:
+        if key not in ("filename_pattern", "manifest", "timezone"):
+            _fail(path, f"LMS['{key}']", "unknown key", "use filename_pattern, manifest or timezone")
+    pattern = raw.get("filename_pattern", defaults.filename_pattern)
+    _require(path, "LMS['filename_pattern']", pattern, str, f"a regular expression such as r'{DEFAULT_LMS_PATTERN}'")
+    try:
+        compiled = re.compile(pattern)
+    except re.error as exc:
+        _fail(path, "LMS['filename_pattern']", f"is not a regular expression ({exc})",
+              f"write a valid regular expression, e.g. r'{DEFAULT_LMS_PATTERN}'")
+    if "student" not in compiled.groupindex:
+        _fail(path, "LMS['filename_pattern']", "has no (?P<student>...) group",
+              f"mark the student id part of the file name with (?P<student>...), e.g. r'{DEFAULT_LMS_PATTERN}'")
+    manifest = raw.get("manifest", defaults.manifest)
+    if manifest is not None:
+        _require(path, "LMS['manifest']", manifest, str, "a file name such as 'submissions.csv', or None")
+        if not manifest.strip() or "/" in manifest:
+            _fail(path, "LMS['manifest']", f"got {manifest!r}", "a plain file name such as 'submissions.csv'")
+    tz = raw.get("timezone", defaults.timezone)
+    _require(path, "LMS['timezone']", tz, str, "a time zone such as 'Asia/Seoul' or '+09:00'")
+    if lms_timezone(tz) is None:
+        _fail(path, "LMS['timezone']", f"{tz!r} is not a time zone", "use a name such as 'Asia/Seoul' or an offset such as '+09:00'")
+    return Lms(filename_pattern=pattern, manifest=manifest, timezone=tz)
+
+
+def lms_timezone(name: str):
+    """'Asia/Seoul' or '+09:00' as a tzinfo; None if it is neither."""
+    import datetime as dt
+    import re
+    m = re.fullmatch(r"([+-])(\d{2}):?(\d{2})", name.strip())
+    if m:
+        minutes = int(m.group(2)) * 60 + int(m.group(3))
+        if minutes >= 24 * 60:
+            return None
+        return dt.timezone(dt.timedelta(minutes=minutes if m.group(1) == "+" else -minutes))
+    try:
+        from zoneinfo import ZoneInfo
+        return ZoneInfo(name)
+    except Exception:
+        return None
 
 
 def _read_assignments(path: Path, raw) -> dict:

@@ -29,18 +29,7 @@ from pathlib import Path
 
 from . import PUBLIC_DIR
 from .config import ConfigError, CourseConfig
-
-
-def student_nbgrader_config(cfg: CourseConfig) -> str:
-    """nbgrader_config.py for a student's home: where the exchange is and which course."""
-    return (
-        "# nbgrader settings for a student of this course (written by `python -m graders lab --student`).\n"
-        "# Only the course id and the exchange folder: nothing here is secret.\n"
-        "c = get_config()  # noqa: F821\n"
-        f"c.CourseDirectory.course_id = {cfg.course_id!r}\n"
-        f"c.Exchange.root = {str(cfg.exchange_dir)!r}\n"
-        "c.Exchange.path_includes_course = False\n"
-    )
+from .intake.exchange import student_nbgrader_config
 
 
 HUB_ACCOUNT = "jovyan"      # the user of the Jupyter docker-stacks images
@@ -113,7 +102,7 @@ def lab_command(cfg: CourseConfig, *, student: str | None = None, home: Path | N
         _check_student_id(student)
         if not cfg.exchange_dir.is_dir():
             raise ConfigError(f"the exchange {cfg.exchange_dir} does not exist yet. Fix: release an assignment into "
-                              "it first (python -m graders exchange release A, or nbgrader release_assignment A)")
+                              "it first (python -m graders exchange release A)")
         cwd = Path(home) if home else cfg.root / ".lab" / student
         cwd.mkdir(parents=True, exist_ok=True)
         (cwd / "nbgrader_config.py").write_text(student_nbgrader_config(cfg))

@@ -13,6 +13,8 @@ from .config import ConfigError, CourseConfig
 from .farm.execute import SandboxedExecute
 from .farm.score import CHECKS_SUFFIX, ScoreArtifacts
 from .feedback import FeedbackExporter, HideGraderOutputs
+from .intake.deadlines import ApplyExtensions
+from .intake.late import CourseLatePenalty, LateNotice
 
 NO_SANDBOX_ENV = "DLCOURSE_NO_SANDBOX"
 
@@ -49,8 +51,16 @@ def apply_settings(c, cfg: CourseConfig, argv=(), remote: bool = False) -> None:
 
     c.Autograde.autograde_preprocessors = [
         SandboxedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
-        ScoreArtifacts, AssignLatePenalties, CheckCellMetadata,
+        ScoreArtifacts, ApplyExtensions, AssignLatePenalties, CheckCellMetadata,
     ]
+    # deadlines: EXTENSIONS into the gradebook, then LATE_POLICY as nbgrader's late-submission plugin
+    c.ApplyExtensions.extensions = {s: dict(per) for s, per in cfg.extensions.items()}
+    late = cfg.late_policy
+    if late is not None:
+        c.AssignLatePenalties.plugin_class = CourseLatePenalty
+        c.CourseLatePenalty.penalty_per_day = late.penalty_per_day
+        c.CourseLatePenalty.max_days_late = late.max_days_late
+        c.CourseLatePenalty.grace_minutes = late.grace_minutes
     sb = cfg.sandbox
     c.SandboxedExecute.sandbox = sandbox_enabled(cfg)
     c.SandboxedExecute.timeout = sb.cell_timeout_s
@@ -71,7 +81,13 @@ def apply_settings(c, cfg: CourseConfig, argv=(), remote: bool = False) -> None:
     c.ScoreArtifacts.max_artifact_mb = float(sb.max_artifact_mb)
     c.ScoreArtifacts.config_path = str(cfg.path)
 
-    c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, HideGraderOutputs, CSSHTMLHeaderPreprocessor]
+    c.GenerateFeedback.preprocessors = [GetGrades, LateNotice, ClearHiddenTests, HideGraderOutputs,
+                                        CSSHTMLHeaderPreprocessor]
+    c.LateNotice.language = cfg.language
+    c.LateNotice.policy = {} if late is None else {"penalty_per_day": late.penalty_per_day,
+                                                   "max_days_late": late.max_days_late,
+                                                   "grace_minutes": late.grace_minutes}
+    c.LateNotice.offsets = due_offsets(cfg)
     c.GenerateFeedback.exporter_class = FeedbackExporter     # nbgrader's page, readable on a phone
 
     if "autograde" in argv and sandbox_enabled(cfg):
@@ -80,6 +96,20 @@ def apply_settings(c, cfg: CourseConfig, argv=(), remote: bool = False) -> None:
             probe()
         except SandboxUnavailable as exc:
             raise ConfigError(sandbox_refusal(exc)) from None
+
+
+def due_offsets(cfg: CourseConfig) -> dict:
+    """assignment -> UTC offset (minutes) written in its due date: the zone times are shown in."""
+    import dateutil.parser
+    out = {}
+    for name, a in cfg.assignments.items():
+        try:
+            off = dateutil.parser.parse(a.due).utcoffset() if a.due else None
+        except (ValueError, OverflowError):
+            off = None
+        if off is not None:
+            out[name] = int(off.total_seconds() // 60)
+    return out
 
 
 def sandbox_refusal(exc) -> str:

@@ -61,10 +61,7 @@ def lab_course(tmp_path_factory):
     exchange = Path(tempfile.mkdtemp(prefix="dlcourse-exchange-")) / "exchange"
     root = make_course(tmp_path_factory.mktemp("lab-course"), f'EXCHANGE_DIR = "{exchange}"\n')
     run_cli(["release", "concepts_quiz"], root)
-    # staff put the student version into the exchange with plain nbgrader (it reads nbgrader_config.py)
-    out = subprocess.run([str(Path(sys.executable).parent / "nbgrader"), "release_assignment", "concepts_quiz"],
-                         cwd=root, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
-    assert out.returncode == 0, out.stderr[-2000:]
+    run_cli(["exchange", "release", "concepts_quiz"], root)      # staff: the student version into the exchange
     return root, exchange
 
 
@@ -125,9 +122,7 @@ def test_student_fetches_validates_submits_and_staff_see_our_grades_in_formgrade
         assert [p.name.split("+")[:2] for p in inbound] == [[STUDENT, "concepts_quiz"]], inbound
 
         # ── staff: collect, autograde, formgrader ───────────────────────────────
-        out = subprocess.run([str(Path(sys.executable).parent / "nbgrader"), "collect", "concepts_quiz"],
-                             cwd=root, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
-        assert out.returncode == 0, out.stderr[-2000:]
+        run_cli(["exchange", "collect", "concepts_quiz"], root)
         assert (root / "submitted" / STUDENT / "concepts_quiz" / "timestamp.txt").is_file()
         run_cli(["autograde", "concepts_quiz", "--quiet"], root)
         rows = gradebook.scores(cfg.db_url, assignment="concepts_quiz", student=STUDENT)

@@ -79,7 +79,13 @@ def submit(cfg: CourseConfig, assignment: str, who: dict[str, dict | None] | Non
            when: dt.datetime | None = None) -> list[str]:
     """Write submitted/<student>/<assignment>/ for each simulated student."""
     mod_students = who or students(assignment)
-    when = when or dt.datetime.now(dt.timezone.utc)
+    if when is None:
+        # the simulated class hands in on time: now, or an hour before the due date once it has passed
+        from ..intake.deadlines import due_date
+        when = dt.datetime.now(dt.timezone.utc)
+        due = due_date(cfg, "", assignment)
+        if due is not None and when > due:
+            when = due - dt.timedelta(hours=1)
     names = []
     for nb_name in cfg.assignment(assignment).notebooks:
         release_nb = nbformat.read(cfg.root / "release" / assignment / f"{nb_name}.ipynb", as_version=4)

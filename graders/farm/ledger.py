@@ -3,7 +3,8 @@
 After a submission's grades are in the gradebook, the farm writes
 ``autograded/<student>/<assignment>/.graded.json`` holding a fingerprint of
 everything the grade depends on: the submitted files, the instructor notebook,
-and the assignment's points and thresholds.  A re-run skips a submission whose
+the assignment's points and thresholds, and its deadline terms (due date, this
+student's extension, LATE_POLICY).  A re-run skips a submission whose
 fingerprint is unchanged *and* whose grades are all in the gradebook; anything
 else (new upload, changed source or points, a run killed half-way) is graded again.
 nbgrader keeps one submission per student and assignment, so a regrade replaces,
@@ -34,6 +35,10 @@ def fingerprint(cfg: CourseConfig, assignment: str, student: str) -> str:
         h.update(hashlib.sha256(source.read_bytes()).digest() if source.exists() else b"-")
     h.update(json.dumps({"points": a.points, "thresholds": a.thresholds, "language": cfg.language},
                         sort_keys=True).encode())
+    # what the late penalty depends on: the due date (with this student's extension) and LATE_POLICY
+    late = cfg.late_policy
+    h.update(json.dumps({"due": a.due, "extension": cfg.extensions.get(student, {}).get(assignment),
+                         "late_policy": None if late is None else vars(late)}, sort_keys=True).encode())
     return h.hexdigest()
 
 

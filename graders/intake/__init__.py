@@ -1,0 +1,169 @@
+"""Submission intake: how notebooks reach `submitted/<student>/<assignment>/`, and their deadlines.
+
+  exchange.py    nbgrader's exchange (release, collect) and the config students need
+  lms.py         notebooks downloaded from an LMS (zip or folder) with the student id in the name
+  deadlines.py   extensions: a later due date per student, set in the gradebook before late penalties
+  late.py        the late penalty (an nbgrader LateSubmissionPlugin) and the notice in the feedback
+
+Messages to staff follow LANGUAGE ('ko' or 'en'); the catalog is below.
+"""
+from __future__ import annotations
+
+from ..config import ConfigError
+
+
+class IntakeError(ConfigError):
+    """A whole intake command cannot go on (the exchange folder, a download that is not a zip, ...)."""
+
+
+STAFF: dict[str, dict[str, str]] = {
+    # exchange
+    "exchange_cannot_create": {
+        "ko": "exchange 폴더 {root} 를 만들 수 없습니다 ({why}). 해결: root 권한으로 한 번 만드세요 "
+              "(sudo mkdir -p {root} && sudo chmod 777 {root}), 또는 course_config.py 의 EXCHANGE_DIR 를 "
+              "쓸 수 있는 폴더로 바꾸세요",
+        "en": "cannot create the exchange folder {root} ({why}). Fix: create it once as root "
+              "(sudo mkdir -p {root} && sudo chmod 777 {root}), or set EXCHANGE_DIR in course_config.py "
+              "to a folder you can write",
+    },
+    "exchange_not_folder": {
+        "ko": "EXCHANGE_DIR {root} 가 폴더가 아닙니다. 해결: course_config.py 의 EXCHANGE_DIR 를 폴더 경로로 고치세요",
+        "en": "EXCHANGE_DIR {root} is not a folder. Fix: set EXCHANGE_DIR in course_config.py to a folder path",
+    },
+    "exchange_no_release": {
+        "ko": "release/{a} 가 없습니다. 해결: 먼저 python -m graders release {a}",
+        "en": "release/{a} does not exist. Fix: run python -m graders release {a} first",
+    },
+    "exchange_failed": {
+        "ko": "nbgrader {verb} 실패 ({a}): {why}",
+        "en": "nbgrader {verb} failed for {a}: {why}",
+    },
+    "exchange_released": {
+        "ko": "{a} 를 exchange 에 배포했습니다: {dest}",
+        "en": "released {a} to the exchange: {dest}",
+    },
+    "exchange_access": {
+        "ko": "학생이 {path} 를 {what} 수 없습니다 (권한 {mode}). 해결: chmod {fix} {path}",
+        "en": "students cannot {what} {path} (mode {mode}). Fix: chmod {fix} {path}",
+    },
+    "access_traverse": {"ko": "지나갈", "en": "reach"},
+    "access_read": {"ko": "읽을", "en": "read"},
+    "access_write": {"ko": "쓸", "en": "write to"},
+    "exchange_nothing": {
+        "ko": "exchange 에 {course} 과정이 아직 없습니다 ({inbound} 없음). 해결: python -m graders exchange release {a} "
+              "후 학생들이 제출하면 다시 수집하세요",
+        "en": "the exchange has nothing for course {course} yet ({inbound} is missing). "
+              "Fix: python -m graders exchange release {a}, then collect after students submit",
+    },
+    "collect_summary": {
+        "ko": "{a}: exchange 에 {n}명의 제출 ({subs}건) → 새로 {new}명, 갱신 {updated}명, 변화 없음 {same}명",
+        "en": "{a}: {n} students in the exchange ({subs} submissions) → {new} new, {updated} updated, {same} unchanged",
+    },
+    "collect_new": {"ko": "새 제출", "en": "new"},
+    "collect_updated": {"ko": "더 새 제출로 갱신", "en": "updated to the newest submission"},
+    "collect_owner": {
+        "ko": "주의: 제출 {n}건의 파일 소유자가 학생 id 와 다릅니다 ({who}). 모든 학생이 한 OS 사용자로 "
+              "실행되는 경우(예: Docker 기반 허브의 'jovyan')에는 정상입니다",
+        "en": "note: {n} submissions are owned by another OS user than the student id they carry ({who}); "
+              "normal when every student runs as one OS user (e.g. 'jovyan' on a Docker-based hub)",
+    },
+    "student_config_written": {
+        "ko": "학생용 nbgrader_config.py 를 썼습니다: {out} (학생의 홈 폴더 또는 작업 폴더에 두세요)",
+        "en": "wrote the students' nbgrader_config.py: {out} (put it in each student's home or working folder)",
+    },
+    # LMS import
+    "lms_not_found": {
+        "ko": "{path} 가 없습니다. 해결: LMS 에서 받은 zip 파일이나 폴더의 경로를 주세요",
+        "en": "{path} does not exist. Fix: give the path of the zip or folder downloaded from the LMS",
+    },
+    "lms_bad_zip": {
+        "ko": "{path} 는 읽을 수 있는 zip 파일이 아닙니다 ({why}). 해결: LMS 에서 다시 내려받거나 압축을 푼 폴더를 주세요",
+        "en": "{path} is not a readable zip file ({why}). Fix: download it again, or give the unpacked folder",
+    },
+    "lms_manifest_bad": {
+        "ko": "{file}: {why}. 해결: 첫 줄이 student,submitted_at (선택: file) 인 CSV 로 고치거나, 이 파일을 빼세요 "
+              "(그러면 zip 항목/파일 시각을 씁니다). 아무것도 가져오지 않았습니다",
+        "en": "{file}: {why}. Fix: make it a CSV whose header is student,submitted_at (optionally file), "
+              "or leave it out (then zip entry / file times are used). Nothing was imported",
+    },
+    "lms_manifest_row": {
+        "ko": "{file} {row}번째 줄: 시각 {value!r} 을 읽을 수 없습니다. 해결: '2026-12-20 23:10:00+09:00' 처럼 쓰세요",
+        "en": "{file} row {row}: cannot read the time {value!r}. Fix: write it like '2026-12-20 23:10:00+09:00'",
+    },
+    "lms_not_notebook": {
+        "ko": "노트북(.ipynb)이 아닙니다: 가져오지 않았습니다",
+        "en": "not a notebook (.ipynb): not imported",
+    },
+    "lms_no_student": {
+        "ko": "'{name}' 에서 학생 id 를 찾지 못했습니다 (LMS['filename_pattern'] = {pattern!r}). "
+              "해결: 파일 이름을 <학생id>_{example}.ipynb 로 바꾸거나 course_config.py 의 LMS['filename_pattern'] 을 고치세요",
+        "en": "no student id in '{name}' (LMS['filename_pattern'] = {pattern!r}). "
+              "Fix: rename the file to <studentid>_{example}.ipynb or change LMS['filename_pattern'] in course_config.py",
+    },
+    "lms_bad_id": {
+        "ko": "'{student}' 는 학생 id 로 쓸 수 없습니다 (글자, 숫자, '.', '_', '-', '@' 만). 해결: 파일 이름이나 "
+              "LMS['filename_pattern'] 을 고치세요",
+        "en": "'{student}' cannot be a student id (letters, digits, '.', '_', '-', '@' only). "
+              "Fix: correct the file name or LMS['filename_pattern']",
+    },
+    "lms_unknown_student": {
+        "ko": "학생 '{student}' 가 gradebook 명단에 없습니다. 해결: 파일 이름의 id 를 고치거나 명단에 추가하세요 "
+              "(nbgrader db student add {student})",
+        "en": "student '{student}' is not on the gradebook's roster. Fix: correct the id in the file name, "
+              "or add the student (nbgrader db student add {student})",
+    },
+    "lms_which_notebook": {
+        "ko": "{a} 의 어느 노트북({notebooks})인지 알 수 없습니다. 해결: 파일 이름에 노트북 이름을 넣으세요",
+        "en": "cannot tell which notebook of {a} ({notebooks}) this is. Fix: put the notebook's name in the file name",
+    },
+    "lms_bad_notebook": {
+        "ko": "올바른 노트북이 아닙니다 ({why}): 가져오지 않았습니다. 해결: 학생에게 JupyterLab 에서 .ipynb 를 다시 받아 "
+              "제출하게 하세요",
+        "en": "not a valid notebook ({why}): not imported. Fix: ask the student to download the .ipynb from "
+              "JupyterLab again and resubmit",
+    },
+    "lms_too_big": {
+        "ko": "{mb:.0f} MB 로 너무 큽니다 (최대 {limit} MB): 가져오지 않았습니다",
+        "en": "{mb:.0f} MB is too big (at most {limit} MB): not imported",
+    },
+    "lms_no_time": {
+        "ko": "{file} 에 이 학생의 올바른 제출 시각이 없습니다: 가져오지 않았습니다. 해결: {file} 의 시각을 고치세요",
+        "en": "{file} has no valid submission time for this student: not imported. Fix: correct the time in {file}",
+    },
+    "lms_duplicate": {
+        "ko": "{student}/{nb}: 같은 노트북이 {n}개 있습니다. LMS 시각이 가장 늦은 {kept} ({when}) 를 가져오고 "
+              "나머지는 건너뜁니다: {others}",
+        "en": "{student}/{nb}: {n} uploads of the same notebook; took the one with the newest LMS time, "
+              "{kept} ({when}), and skipped {others}",
+    },
+    "lms_kept_newer": {
+        "ko": "이미 더 늦은 제출({have})이 있어 그대로 둡니다",
+        "en": "a newer submission ({have}) is already there; kept it",
+    },
+    "lms_same_time": {
+        "ko": "같은 시각({have})의 다른 노트북이 이미 있어 그대로 둡니다. 해결: 이 파일로 바꾸려면 {folder} 를 지우고 다시 가져오세요",
+        "en": "a different notebook with the same time ({have}) is already there; kept it. "
+              "Fix: to use this file instead, delete {folder} and import again",
+    },
+    "lms_summary": {
+        "ko": "{a}: {source} 에서 {n}개 가져옴 (새로 {new}, 갱신 {updated}), 변화 없음 {same}, 더 새 제출 유지 {kept}, 오류 {errors}",
+        "en": "{a} from {source}: {n} imported ({new} new, {updated} updated), {same} unchanged, "
+              "{kept} kept a newer submission, {errors} errors",
+    },
+    "lms_new": {"ko": "새로", "en": "new"},
+    "lms_updated": {"ko": "갱신", "en": "updated"},
+    "lms_unchanged": {"ko": "변화 없음", "en": "unchanged"},
+    "time_manifest": {"ko": "manifest", "en": "manifest"},
+    "time_zip": {"ko": "zip 항목 시각", "en": "zip entry time"},
+    "time_mtime": {"ko": "파일 수정 시각", "en": "file mtime"},
+    "lms_not_in_manifest": {
+        "ko": "{file} 에 없는 학생: {who} — 시각은 {source} 에서 가져왔습니다",
+        "en": "students missing from {file}: {who} — their times come from the {source}",
+    },
+}
+
+
+def say(language: str, key: str, **values) -> str:
+    """A staff message in the course's language (English when a text has no Korean)."""
+    entry = STAFF[key]
+    return entry.get(language, entry["en"]).format(**values)

@@ -1,0 +1,416 @@
+"""Notebooks downloaded from an LMS → submitted/<student>/<assignment>/<notebook>.ipynb + timestamp.txt.
+
+The download is a zip or a folder, in one of two shapes (wrapper folders around it do not matter):
+
+    kim01_concepts_quiz.ipynb, lee02_quiz (1).ipynb, ...      student id in the file name
+    kim01/concepts_quiz.ipynb, lee02/concepts_quiz.ipynb       one folder per student
+
+LMS['filename_pattern'] (its `student` group; optionally a `notebook` group) is matched against a
+file's name without `.ipynb`, or against the folder's name for files in a folder per student.  A
+file named exactly like one of the assignment's notebooks carries no id: its folder gives it.
+
+Submission times come from the LMS only, never from the student's files (notebook metadata
+is never read for times):
+  1. the manifest, if the download holds one (LMS['manifest'], default submissions.csv:
+     columns student,submitted_at and optionally file); or else
+  2. a zip entry's date (written by the LMS when it built the zip; zip dates have no zone, so
+     they are read in LMS['timezone']), or a file's modification time for a folder.
+
+One bad file never stops an import: each file that cannot be placed gets its own error and the
+rest are imported.  Importing is idempotent, and nothing collected is lost: a student's notebook
+is replaced only by a newer upload of that same notebook, and nothing is ever deleted.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import os
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Callable
+
+import nbformat
+
+from ..config import CourseConfig, lms_timezone, parse_time
+from . import IntakeError, say
+
+MAX_NOTEBOOK_MB = 100
+STUDENT_ID = re.compile(r"^[\w][\w.@-]*$")
+TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f UTC"      # what nbgrader's exchange writes (in UTC)
+
+
+@dataclass
+class Upload:
+    path: str                       # as in the download, '/'-separated
+    entry_time: dt.datetime         # aware: the zip entry's date (LMS zone) or the file's mtime
+    read: Callable[[], bytes]
+    size: int
+
+
+@dataclass
+class Placed:
+    upload: Upload
+    student: str
+    notebook: str
+    exact_name: bool                # the file is named exactly <notebook>.ipynb
+    when: dt.datetime | None = None # aware, from the LMS
+    time_source: str = ""           # "manifest" | "zip" | "mtime"
+    data: bytes = b""
+
+
+@dataclass
+class Result:
+    path: str
+    student: str
+    notebook: str
+    when: dt.datetime
+    time_source: str
+    status: str                     # "new" | "updated" | "unchanged" | "kept"
+    note: str = ""
+
+
+@dataclass
+class ImportReport:
+    assignment: str
+    source: str
+    results: list[Result] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)     # (file in the download, message)
+    notes: list[str] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+    def lines(self, language: str) -> list[str]:
+        new, upd = self.count("new"), self.count("updated")
+        out = [say(language, "lms_summary", a=self.assignment, source=self.source, n=new + upd, new=new, updated=upd,
+                   same=self.count("unchanged"), kept=self.count("kept"), errors=len(self.errors))]
+        marks = {"new": "+", "updated": "↻", "unchanged": "=", "kept": "·"}
+        for r in sorted(self.results, key=lambda r: (r.student, r.notebook)):
+            label = {"new": "lms_new", "updated": "lms_updated", "unchanged": "lms_unchanged"}.get(r.status)
+            what = say(language, label) if label else r.note
+            out.append(f"  {marks[r.status]} {r.student}/{r.notebook}.ipynb ← {r.path}  "
+                       f"{r.when.isoformat(sep=' ', timespec='seconds')} ({say(language, 'time_' + r.time_source)})"
+                       f"  {what}")
+        out += [f"  note: {n}" if language == "en" else f"  참고: {n}" for n in self.notes]
+        out += [f"  ✗ {path}: {msg}" for path, msg in self.errors]
+        return out
+
+
+# ── reading the download ────────────────────────────────────────────────────
+def _zip_name(info: zipfile.ZipInfo) -> str:
+    """Entry name, repairing names a Windows zipper stored in the local code page (Korean: cp949)."""
+    if info.flag_bits & 0x800:
+        return info.filename
+    raw = info.filename.encode("cp437", errors="replace")
+    for codec in ("utf-8", "cp949"):
+        try:
+            return raw.decode(codec)
+        except UnicodeDecodeError:
+            continue
+    return info.filename
+
+
+def _skipped(path: str) -> bool:
+    parts = PurePosixPath(path).parts
+    return any(p.startswith(".") or p == "__MACOSX" for p in parts)
+
+
+def read_download(cfg: CourseConfig, source: Path) -> list[Upload]:
+    lang = cfg.language
+    if not source.exists():
+        raise IntakeError(say(lang, "lms_not_found", path=source))
+    uploads = []
+    limit = MAX_NOTEBOOK_MB * 2 ** 20
+    if source.is_dir():
+        for path in sorted(source.rglob("*")):
+            rel = path.relative_to(source).as_posix()
+            if path.is_file() and not _skipped(rel):
+                st = path.stat()
+                uploads.append(Upload(rel, dt.datetime.fromtimestamp(st.st_mtime, dt.timezone.utc),
+                                      (lambda p=path: p.read_bytes()[:limit + 1]), st.st_size))
+        return uploads
+    try:
+        zf = zipfile.ZipFile(source)
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise IntakeError(say(lang, "lms_bad_zip", path=source, why=exc)) from None
+    tz = lms_timezone(cfg.lms.timezone)
+
+    def reader(info):
+        def read():
+            with zf.open(info) as fh:
+                return fh.read(limit + 1)
+        return read
+
+    for info in infos:
+        name = _zip_name(info)
+        if info.is_dir() or _skipped(name):
+            continue
+        when = dt.datetime(*info.date_time, tzinfo=tz)
+        uploads.append(Upload(name, when, reader(info), info.file_size))
+    return uploads
+
+
+# ── the manifest ────────────────────────────────────────────────────────────
+@dataclass
+class Manifest:
+    name: str
+    by_file: dict = field(default_factory=dict)         # relative path or base name -> aware time
+    by_student: dict = field(default_factory=dict)      # student -> newest aware time
+    bad_students: set = field(default_factory=set)      # students with a row whose time cannot be read
+    errors: list = field(default_factory=list)
+
+
+def read_manifest(cfg: CourseConfig, uploads: list[Upload]) -> Manifest | None:
+    name = cfg.lms.manifest
+    if not name:
+        return None
+    found = [u for u in uploads if PurePosixPath(u.path).name == name]
+    if not found:
+        return None
+    lang = cfg.language
+    if len(found) > 1:
+        raise IntakeError(say(lang, "lms_manifest_bad", file=name,
+                              why=f"{len(found)} files are named so ({', '.join(u.path for u in found)})"))
+    upload = found[0]
+    try:
+        text = upload.read().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise IntakeError(say(lang, "lms_manifest_bad", file=upload.path, why="not UTF-8 text")) from None
+    rows = list(csv.reader(io.StringIO(text)))
+    header = [h.strip().lower() for h in (rows[0] if rows else [])]
+    if "student" not in header or "submitted_at" not in header:
+        raise IntakeError(say(lang, "lms_manifest_bad", file=upload.path,
+                              why=f"the header is {','.join(header) or '(empty)'}"))
+    col = {h: i for i, h in enumerate(header)}
+    tz = lms_timezone(cfg.lms.timezone)
+    manifest = Manifest(upload.path)
+    for number, row in enumerate(rows[1:], start=2):
+        if not any(c.strip() for c in row):
+            continue
+        cell = lambda key: row[col[key]].strip() if key in col and col[key] < len(row) else ""
+        student, value = cell("student"), cell("submitted_at")
+        when = _manifest_time(value, tz)
+        if when is None:
+            manifest.errors.append((f"{upload.path}:{number}", say(lang, "lms_manifest_row", file=upload.path,
+                                                                    row=number, value=value)))
+            manifest.bad_students.add(student)
+            continue
+        file = cell("file")
+        if file:
+            manifest.by_file[file] = when
+        elif student:
+            manifest.by_student[student] = max(when, manifest.by_student.get(student, when))
+    return manifest
+
+
+def _manifest_time(value: str, tz) -> dt.datetime | None:
+    if not value:
+        return None
+    aware = parse_time(value)
+    if aware is not None:
+        return aware
+    try:
+        naive = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return naive.replace(tzinfo=tz)
+
+
+# ── placing files ───────────────────────────────────────────────────────────
+def _wrapper_depth(paths: list[str]) -> int:
+    """How many leading folders every file shares (zips often wrap everything in one folder)."""
+    parts = [PurePosixPath(p).parts for p in paths]
+    depth = 0
+    while parts and all(len(p) > depth + 1 for p in parts) and len({p[depth] for p in parts}) == 1:
+        depth += 1
+    return depth
+
+
+def _place(cfg: CourseConfig, assignment: str, upload: Upload, depth: int, roster: set[str],
+           pattern: re.Pattern) -> Placed | str:
+    """Where this file goes, or the message why it cannot be placed."""
+    lang = cfg.language
+    notebooks = list(cfg.assignment(assignment).notebooks)
+    parts = PurePosixPath(upload.path).parts
+    name = parts[-1]
+    if not name.lower().endswith(".ipynb"):
+        return say(lang, "lms_not_notebook")
+    stem = name[: -len(".ipynb")]
+    inner = parts[depth:]
+    wrapper = parts[depth - 1] if depth else None
+    # where the id may be, best first: (text to match, rest of the name that may name the notebook)
+    if len(inner) > 1:                              # one folder per student
+        candidates = [(inner[0], stem)]
+    elif stem in notebooks:                         # named like the notebook: the id is its folder's
+        candidates = [(wrapper, stem)] if wrapper else []
+    else:                                           # id in the file name; or, for a download that is one
+        candidates = [(stem, None)] + ([(wrapper, stem)] if wrapper else [])   # student's folder, the folder
+    first_problem = None if candidates else say(lang, "lms_no_student", name=name, pattern=pattern.pattern,
+                                                 example=notebooks[0])
+    for id_text, rest in candidates:
+        m = pattern.match(id_text)
+        student = m.group("student") if m else None
+        if not student:
+            problem = say(lang, "lms_no_student", name=id_text, pattern=pattern.pattern, example=notebooks[0])
+        elif not STUDENT_ID.match(student) or student in (".", ".."):
+            problem = say(lang, "lms_bad_id", student=student)
+        elif roster and student not in roster:
+            problem = say(lang, "lms_unknown_student", student=student)
+        else:
+            break
+        first_problem = first_problem or problem
+    else:
+        return first_problem
+    if rest is None:
+        rest = id_text[m.end():]
+    notebook = m.groupdict().get("notebook")
+    if notebook not in notebooks:
+        if stem in notebooks:
+            notebook = stem
+        elif len(notebooks) == 1:
+            notebook = notebooks[0]
+        else:
+            named = sorted((n for n in notebooks if n in rest), key=len)
+            if not named:
+                return say(lang, "lms_which_notebook", a=assignment, notebooks=", ".join(notebooks))
+            notebook = named[-1]
+    return Placed(upload, student, notebook, exact_name=(stem == notebook))
+
+
+def _check_notebook(lang: str, upload: Upload) -> bytes | str:
+    if upload.size > MAX_NOTEBOOK_MB * 2 ** 20:
+        return say(lang, "lms_too_big", mb=upload.size / 2 ** 20, limit=MAX_NOTEBOOK_MB)
+    try:
+        data = upload.read()
+    except (OSError, RuntimeError, zipfile.BadZipFile) as exc:       # encrypted or damaged zip entry
+        return say(lang, "lms_bad_notebook", why=f"{type(exc).__name__}: {exc}")
+    if len(data) > MAX_NOTEBOOK_MB * 2 ** 20:
+        return say(lang, "lms_too_big", mb=len(data) / 2 ** 20, limit=MAX_NOTEBOOK_MB)
+    try:
+        nb = nbformat.reads(data.decode("utf-8"), as_version=4)
+        nbformat.validate(nb)
+    except UnicodeDecodeError:
+        return say(lang, "lms_bad_notebook", why="not UTF-8 text")
+    except nbformat.ValidationError as exc:
+        return say(lang, "lms_bad_notebook", why=str(exc).splitlines()[0][:120])
+    except Exception as exc:                       # not JSON, or JSON that is no notebook
+        return say(lang, "lms_bad_notebook", why=str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__)
+    return data
+
+
+def roster(cfg: CourseConfig) -> set[str]:
+    """Student ids in the gradebook (empty: no roster, every id is accepted)."""
+    from nbgrader.api import Gradebook
+    if cfg.db_url.startswith("sqlite:///") and not Path(cfg.db_url[len("sqlite:///"):]).exists():
+        return set()
+    with Gradebook(cfg.db_url) as gb:
+        return {s.id for s in gb.students}
+
+
+def import_lms(cfg: CourseConfig, source: Path | str, assignment: str) -> ImportReport:
+    cfg.assignment(assignment)
+    source = Path(source)
+    lang = cfg.language
+    report = ImportReport(assignment, source.name)
+    uploads = read_download(cfg, source)
+    manifest = read_manifest(cfg, uploads)
+    if manifest:
+        uploads = [u for u in uploads if u.path != manifest.name]
+        report.errors += manifest.errors
+    pattern = re.compile(cfg.lms.filename_pattern)
+    known = roster(cfg)
+    depth = _wrapper_depth([u.path for u in uploads])
+
+    placed: list[Placed] = []
+    missing_from_manifest = set()
+    for upload in uploads:
+        where = _place(cfg, assignment, upload, depth, known, pattern)
+        if isinstance(where, str):
+            report.errors.append((upload.path, where))
+            continue
+        # the time, from the LMS only
+        base = PurePosixPath(upload.path).name
+        if manifest and (upload.path in manifest.by_file or base in manifest.by_file):
+            where.when, where.time_source = manifest.by_file.get(upload.path) or manifest.by_file[base], "manifest"
+        elif manifest and where.student in manifest.by_student:
+            where.when, where.time_source = manifest.by_student[where.student], "manifest"
+        elif manifest and where.student in manifest.bad_students:
+            report.errors.append((upload.path, say(lang, "lms_no_time", file=manifest.name)))
+            continue
+        else:
+            where.when, where.time_source = upload.entry_time, ("mtime" if source.is_dir() else "zip")
+            if manifest:
+                missing_from_manifest.add(where.student)
+        data = _check_notebook(lang, upload)
+        if isinstance(data, str):
+            report.errors.append((upload.path, data))
+            continue
+        where.data = data
+        placed.append(where)
+    if missing_from_manifest:
+        report.notes.append(say(lang, "lms_not_in_manifest", file=manifest.name, who=", ".join(sorted(missing_from_manifest)),
+                                source=say(lang, "time_mtime" if source.is_dir() else "time_zip")))
+
+    # two uploads of the same notebook by one student: the newest LMS time wins
+    groups: dict[tuple[str, str], list[Placed]] = {}
+    for p in placed:
+        groups.setdefault((p.student, p.notebook), []).append(p)
+    for (student, notebook), group in sorted(groups.items()):
+        group.sort(key=lambda p: (p.when, p.exact_name, p.upload.path))
+        winner = group[-1]
+        if len(group) > 1:
+            others = ", ".join(f"{p.upload.path} ({p.when.isoformat(sep=' ', timespec='seconds')})" for p in group[:-1])
+            report.notes.append(say(lang, "lms_duplicate", student=student, nb=notebook, n=len(group),
+                                    kept=winner.upload.path, when=winner.when.isoformat(sep=" ", timespec="seconds"),
+                                    others=others))
+        report.results.append(_write(cfg, assignment, winner))
+    return report
+
+
+def _existing_time(folder: Path) -> dt.datetime | None:
+    """The folder's timestamp.txt as naive UTC (nbgrader's reading), None if absent or unreadable."""
+    from nbgrader.utils import parse_utc
+    stamp = folder / "timestamp.txt"
+    try:
+        text = stamp.read_text().strip()
+        return parse_utc(text) if text else None
+    except (OSError, ValueError, OverflowError):
+        return None
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _write(cfg: CourseConfig, assignment: str, p: Placed) -> Result:
+    from nbgrader.utils import parse_utc
+    lang = cfg.language
+    folder = cfg.root / "submitted" / p.student / assignment
+    target = folder / f"{p.notebook}.ipynb"
+    new_utc = parse_utc(p.when)                    # naive UTC, as nbgrader compares times
+    have = _existing_time(folder)
+    result = Result(p.upload.path, p.student, p.notebook, p.when, p.time_source, "new")
+    if target.exists():
+        shown = have.isoformat(sep=" ", timespec="seconds") + " UTC" if have else "?"
+        if have is not None and have > new_utc:
+            result.status, result.note = "kept", say(lang, "lms_kept_newer", have=shown)
+            return result
+        if have is not None and have == new_utc:
+            if target.read_bytes() == p.data:
+                result.status = "unchanged"
+            else:
+                result.status = "kept"
+                result.note = say(lang, "lms_same_time", have=shown, folder=folder.relative_to(cfg.root))
+            return result
+        result.status = "updated"
+    folder.mkdir(parents=True, exist_ok=True)
+    _atomic_write(target, p.data)
+    stamp = max(new_utc, have) if have is not None else new_utc
+    _atomic_write(folder / "timestamp.txt", stamp.strftime(TIMESTAMP_FORMAT).encode())
+    return result
