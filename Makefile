@@ -6,12 +6,13 @@ PIP   := .venv/bin/pip
 STAMP := .stamps
 APT_PACKAGES := bubblewrap postgresql chromium fonts-noto-cjk
 
-.PHONY: demo test bench lab assets release clean-class clean help venv system
+.PHONY: demo test bench bench-dashboard lab assets release clean-class clean help venv system
 
 help:
 	@echo "make demo   - set up everything, then release → class submits → autograde → feedback → summary"
 	@echo "make test   - set up everything, then run the test suite"
-	@echo "make bench  - farm benchmark: 1 and N workers vs plain nbconvert and stock nbgrader"
+	@echo "make bench  - farm benchmark: 1 and N workers vs plain nbconvert and stock nbgrader, then the dashboard's"
+	@echo "make bench-dashboard - dashboard and CSV export on 300 students x 5 assignments"
 
 $(STAMP):
 	@mkdir -p $(STAMP)
@@ -51,10 +52,16 @@ demo: assets
 test: assets
 	@$(PY) -m pytest -q tests
 
-# Benchmark (not a test): our farm with 1 and N workers against plain nbconvert and stock nbgrader.
+# Benchmark (not a test): our farm with 1 and N workers against plain nbconvert and stock nbgrader;
+# then the staff dashboard.
 bench: assets
 	@$(PY) bench/run.py
+	@$(PY) bench/dashboard.py
+
+# Dashboard benchmark alone: report and CSV export on a 300-student × 5-assignment gradebook (≈ 20 s).
+bench-dashboard: $(STAMP)/venv
+	@$(PY) bench/dashboard.py
 
 clean-class:
-	rm -rf submitted/* autograded/* feedback/* gradebook.db
+	rm -rf submitted/* autograded/* feedback/* gradebook.db dashboard
 	@touch submitted/.gitkeep autograded/.gitkeep feedback/.gitkeep

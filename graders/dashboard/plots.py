@@ -93,26 +93,28 @@ def distribution(scores: list[float], max_score: float) -> str | None:
         return _to_data_uri(fig)
 
 
-def timeline(per_day: list[tuple[dt.date, int]], dues: list[tuple[str, dt.date]]) -> str | None:
-    """Submissions per day as bars; each due date a dashed line with the assignment's name."""
+def timeline(per_day: list[tuple[dt.date, int]], dues: list[tuple[str, dt.datetime]]) -> str | None:
+    """Submissions per day as bars spanning their day; each due date (local time) a dashed line."""
     if not per_day:
         return None
     import matplotlib
     import matplotlib.dates as mdates
     from matplotlib.figure import Figure
-    days = [d for d, _ in per_day]
-    first, last = min(days + [d for _, d in dues]), max(days + [d for _, d in dues])
+    starts = [dt.datetime.combine(d, dt.time()) for d, _ in per_day]
+    first = min(starts + [t for _, t in dues])
+    last = max([s + dt.timedelta(days=1) for s in starts] + [t for _, t in dues])
     with matplotlib.rc_context(_style()):
         fig = Figure(figsize=(8.8, 3.0))
         ax = fig.add_subplot()
-        ax.bar(days, [n for _, n in per_day], width=0.8, color=COLORS["bar"])
+        ax.bar(starts, [n for _, n in per_day], width=0.9, align="edge", color=COLORS["bar"])
         top = max(n for _, n in per_day) or 1
-        for name, day in dues:
-            ax.axvline(day, color=COLORS["due"], linewidth=1.1, linestyle="--")
-            ax.text(day, 0.98, f"{name} ", color=COLORS["due"], fontsize=7.5, rotation=90,
-                    ha="right", va="top", transform=ax.get_xaxis_transform())
+        for name, when in dues:
+            ax.axvline(when, color=COLORS["due"], linewidth=1.1, linestyle="--")
+            ax.text(when, 0.98, f"{name} ", color=COLORS["due"], fontsize=7.5, rotation=90, ha="right", va="top",
+                    transform=ax.get_xaxis_transform(),
+                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1})
         ax.set_ylim(0, top * 1.05)
-        ax.set_xlim(first - dt.timedelta(days=1), last + dt.timedelta(days=1))
+        ax.set_xlim(first - dt.timedelta(hours=12), last + dt.timedelta(hours=12))
         span = (last - first).days + 1
         ax.xaxis.set_major_locator(mdates.DayLocator(interval=max(1, math.ceil(span / 14))))
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))

@@ -51,7 +51,7 @@ def render(board: Dashboard, lang: str = "ko", extra_links: dict | None = None) 
             return "—"
         return t.replace(tzinfo=dt.timezone.utc).astimezone(tz).strftime(fmt)
 
-    dues = [(a.name, a.due.replace(tzinfo=dt.timezone.utc).astimezone(tz).date())
+    dues = [(a.name, a.due.replace(tzinfo=dt.timezone.utc).astimezone(tz).replace(tzinfo=None))
             for a in data.assignments if a.due is not None]
     figures = {s.info.name: plots.distribution(s.scores, s.info.max_score) for s in board.summaries}
     offset = dt.datetime.now(tz).strftime("%z")
