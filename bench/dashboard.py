@@ -18,6 +18,7 @@ import dataclasses
 import datetime as dt
 import math
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -143,7 +144,7 @@ def main(argv=None) -> int:
     now = counts.pop("last_due") + dt.timedelta(days=2)          # every due date passed: missing work counts
     print(f"gradebook: {counts['student']} students × {len(cfg.assignments)} assignments, "
           f"{counts['sub']} submissions, {counts['grade']} graded cells, {counts['check']} check rows "
-          f"(filled in {fill_s:.2f} s) → {db}")
+          f"(filled in {fill_s:.2f} s)" + (f" → {db}" if args.keep else ""))
 
     cjk_font()                                                    # font discovery once, not timed
     build_html(cfg, now=now)                                      # warm-up: imports, templates
@@ -151,7 +152,7 @@ def main(argv=None) -> int:
     analysis_s, board = timed(lambda: build(data, now=now), args.repeat)
     render_s, html = timed(lambda: render(board), args.repeat)
     build_s, html = timed(lambda: build_html(cfg, now=now), args.repeat)
-    out = write(html, base / "index.html")
+    write(html, base / "index.html")
     csv_s, _ = timed(lambda: write_csv(cfg, base / "grades.csv"), args.repeat)
 
     server = DashboardServer(("127.0.0.1", 0), cfg, "bench", quiet=True)
@@ -163,10 +164,12 @@ def main(argv=None) -> int:
 
     print(f"load      {load_s:7.3f} s   gradebook → dataclasses")
     print(f"analysis  {analysis_s:7.3f} s   matrix, check rates, at-risk, per day")
-    print(f"render    {render_s:7.3f} s   plots + Jinja2 ({len(html) / 1e6:.2f} MB page) → {out}")
+    print(f"render    {render_s:7.3f} s   plots + Jinja2 ({len(html) / 1e6:.2f} MB page)")
     print(f"build     {build_s:7.3f} s   `report`: all of the above")
-    print(f"csv       {csv_s:7.3f} s   `export --csv` → {base / 'grades.csv'}")
+    print(f"csv       {csv_s:7.3f} s   `export --csv`")
     print(f"serve     {first_s:7.3f} s first request, {cached_s:.3f} s when the gradebook is unchanged")
+    if not args.keep:
+        shutil.rmtree(base, ignore_errors=True)
     print(f"dashboard_build_s={build_s:.3f} csv_s={csv_s:.3f}")
     return 0
 
