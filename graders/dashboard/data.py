@@ -77,7 +77,7 @@ def _zone(due: str | None) -> dt.tzinfo | None:
     import dateutil.tz
     parts = due.split(" ")
     try:
-        if len(parts) == 3 and not parts[2][:1] in "+-":
+        if len(parts) == 3 and parts[2][:1] not in ("+", "-"):
             return dateutil.tz.gettz(parts[2])
         parsed = dateutil.parser.parse(due)
     except (ValueError, OverflowError):
@@ -233,10 +233,7 @@ def _read(cfg, conn) -> GradebookData:
         submissions[(student, name)] = Submission(
             student=student, assignment=name, timestamp=ts, score=totals.get(sid, 0.0),
             graded=sid in graded, seconds_late=late_s, penalty=penalty.get(sid, 0.0))
-    for student, _ in submissions:          # a submission always has its student, but be safe
-        if student not in students:
-            students.append(student)
-    students.sort()
+    students = sorted(set(students) | {student for student, _ in submissions})   # nbgrader keeps both, but be safe
 
     # fine-grained checks: our table where it has rows, else the graded cells
     checks: dict[str, list[CheckRow]] = {}
