@@ -6,13 +6,14 @@ PIP   := .venv/bin/pip
 STAMP := .stamps
 APT_PACKAGES := bubblewrap postgresql chromium fonts-noto-cjk fonts-noto-color-emoji
 
-.PHONY: demo test bench lab assets release clean-class clean help venv system
+.PHONY: demo test bench bench-dashboard lab assets release clean-class clean help venv system
 
 help:
 	@echo "make demo   - set up everything, then release → class submits → autograde → feedback → summary"
 	@echo "make test   - set up everything, then run the test suite"
 	@echo "make lab    - JupyterLab with nbgrader (staff: formgrader); make lab STUDENT=id PORT=8890 for a student"
-	@echo "make bench  - farm benchmark: 1 and N workers vs plain nbconvert and stock nbgrader"
+	@echo "make bench  - farm benchmark: 1 and N workers vs plain nbconvert and stock nbgrader, then the dashboard's"
+	@echo "make bench-dashboard - dashboard and CSV export on 300 students x 5 assignments"
 
 $(STAMP):
 	@mkdir -p $(STAMP)
@@ -52,14 +53,20 @@ demo: assets
 test: assets
 	@$(PY) -m pytest -q tests
 
-# Benchmark (not a test): our farm with 1 and N workers against plain nbconvert and stock nbgrader.
 # JupyterLab with nbgrader's extensions: staff (formgrader), or a student with STUDENT=<id>.
 lab: assets
 	@$(PY) -m graders lab $(if $(STUDENT),--student $(STUDENT)) $(if $(PORT),--port $(PORT))
 
+# Benchmark (not a test): our farm with 1 and N workers against plain nbconvert and stock nbgrader;
+# then the staff dashboard.
 bench: assets
 	@$(PY) bench/run.py
+	@$(PY) bench/dashboard.py
+
+# Dashboard benchmark alone: report and CSV export on a 300-student × 5-assignment gradebook (≈ 20 s).
+bench-dashboard: $(STAMP)/venv
+	@$(PY) bench/dashboard.py
 
 clean-class:
-	rm -rf submitted/* autograded/* feedback/* gradebook.db
+	rm -rf submitted/* autograded/* feedback/* gradebook.db dashboard
 	@touch submitted/.gitkeep autograded/.gitkeep feedback/.gitkeep

@@ -11,6 +11,9 @@
   exchange release|collect A     nbgrader exchange: release/<A> → students; their newest submissions → submitted/
   exchange student-config [--out FILE]   the nbgrader_config.py students need
   import-lms PATH --assignment A         an LMS download (zip or folder) → submitted/
+  report [--out FILE] [--lang ko|en]              staff dashboard: one self-contained HTML file
+  export --csv FILE                               grades as CSV for an LMS gradebook
+  serve [--port N] [--host H] [--token T]         the dashboard live, read-only, behind a token
 """
 from __future__ import annotations
 
@@ -160,6 +163,7 @@ def cmd_demo(args) -> int:
                 con.print(f"[red]feedback failed for {student}[/red]")
         con.print(f"[bold]4. feedback[/bold] feedback/<student>/{name}/*.html")
         con.print(demo.summary_table(cfg, name))
+    status |= _demo_dashboard(cfg, con)
     con.print(f"demo finished in {time.perf_counter() - t0:.0f} s")
     return status
 
@@ -172,6 +176,61 @@ def cmd_lab(args) -> int:
     _console().print(f"JupyterLab for {who}\n  open: {cmd.url}\n  stop: Ctrl+C")
     os.chdir(cmd.cwd)
     os.execvpe(cmd.argv[0], cmd.argv, cmd.env)
+
+
+def _demo_dashboard(cfg, con) -> int:
+    from .dashboard import DashboardError
+    from .dashboard.report import build_html, write
+    try:
+        out = write(build_html(cfg), cfg.root / "dashboard" / "index.html")
+    except DashboardError as exc:
+        con.print(f"[red]dashboard: {exc}[/red]")
+        return 1
+    con.print(f"[bold]5. dashboard[/bold] {out}")
+    return 0
+
+
+def _dashboard_failed(exc) -> int:
+    print(f"error: {exc}", file=sys.stderr)
+    return 2
+
+
+def cmd_report(args) -> int:
+    from .dashboard import DashboardError
+    from .dashboard.report import build_html, write
+    cfg = _load(args)
+    out = args.out or cfg.root / "dashboard" / "index.html"
+    try:
+        path = write(build_html(cfg, lang=args.lang, threshold=args.at_risk_below), out)
+    except DashboardError as exc:
+        return _dashboard_failed(exc)
+    print(f"dashboard: {path}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from .dashboard import DashboardError
+    from .dashboard.export import write_csv
+    cfg = _load(args)
+    try:
+        path = write_csv(cfg, args.csv)
+    except DashboardError as exc:
+        return _dashboard_failed(exc)
+    if path is not None:
+        print(f"grades CSV: {path}", file=sys.stderr)
+    return 0
+
+
+def cmd_serve(args) -> int:
+    from .dashboard import DashboardError
+    from .dashboard.serve import TOKEN_ENV, serve
+    cfg = _load(args)
+    token = args.token if args.token is not None else os.environ.get(TOKEN_ENV) or None
+    try:
+        return serve(cfg, host=args.host, port=args.port, token=token, lang=args.lang,
+                     out=lambda line: print(line, flush=True))
+    except DashboardError as exc:
+        return _dashboard_failed(exc)
 
 
 def cmd_quiz(args) -> int:
@@ -299,6 +358,24 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("path", help="the zip file or folder downloaded from the LMS")
     s.add_argument("--assignment", required=True)
     s.set_defaults(fn=cmd_import_lms)
+
+    s = sub.add_parser("report", help="write the staff dashboard (one self-contained HTML file)")
+    s.add_argument("--out", metavar="FILE", help="where to write it (default: dashboard/index.html)")
+    s.add_argument("--lang", choices=["ko", "en"], help="language shown first (default: LANGUAGE of the config)")
+    s.add_argument("--at-risk-below", type=float, default=60.0, metavar="PERCENT",
+                   help="a total below this percentage marks a student at risk (default 60)")
+    s.set_defaults(fn=cmd_report)
+
+    s = sub.add_parser("export", help="write grades as CSV for an LMS gradebook (docs/dashboard.md)")
+    s.add_argument("--csv", required=True, metavar="FILE", help="output file ('-': standard output)")
+    s.set_defaults(fn=cmd_export)
+
+    s = sub.add_parser("serve", help="serve the dashboard live, read-only, behind a token")
+    s.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    s.add_argument("--token", help="access token (default: $DLCOURSE_DASHBOARD_TOKEN, else a random one, printed)")
+    s.add_argument("--lang", choices=["ko", "en"], help="language shown first (default: LANGUAGE of the config)")
+    s.set_defaults(fn=cmd_serve)
 
     s = sub.add_parser("demo", help="run the whole flow on a simulated class")
     s.add_argument("assignment", nargs="?", help="only this assignment")

@@ -6,12 +6,63 @@ messages into the comment of the answer cell they are about, so formgrader,
 """
 from __future__ import annotations
 
+import datetime as dt
+
 from nbgrader.api import Gradebook, MissingEntry
+from sqlalchemy import (Boolean, Column, DateTime, Float, Index, Integer, MetaData, String, Table,
+                        UniqueConstraint, delete, insert, inspect)
+
+# Our own table in nbgrader's database: one row per fine-grained check of a graded cell
+# (nbgrader keeps only the cell's total).  Own MetaData, so nbgrader's schema is untouched.
+CHECK_METADATA = MetaData()
+check_results = Table(
+    "dlcourse_check_result", CHECK_METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("student", String(128), nullable=False),
+    Column("assignment", String(128), nullable=False),
+    Column("notebook", String(128), nullable=False),
+    Column("grade_cell", String(128), nullable=False),
+    Column("check_name", String(128), nullable=False),
+    Column("position", Integer, nullable=False),      # order of the check within its notebook
+    Column("score", Float, nullable=False),
+    Column("max_score", Float, nullable=False),
+    Column("passed", Boolean, nullable=False),
+    Column("recorded_at", DateTime, nullable=False),  # UTC, naive like nbgrader's timestamps
+    UniqueConstraint("student", "assignment", "notebook", "grade_cell", "check_name",
+                     name="uq_dlcourse_check_result"),
+    Index("ix_dlcourse_check_result_assignment", "assignment"),
+)
+
+
+def ensure_check_table(engine) -> None:
+    """Create the check table if missing (two grader processes may race: the loser finds it made)."""
+    try:
+        CHECK_METADATA.create_all(bind=engine)
+    except Exception:
+        if not inspect(engine).has_table(check_results.name):
+            raise
+
+
+def _check_rows(assignment: str, notebook: str, student: str, checks: dict) -> list[dict]:
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    rows = []
+    for grade_id, results in checks.items():
+        for r in results:
+            score, max_score = float(r.score), float(r.max_score)
+            rows.append({"student": student, "assignment": assignment, "notebook": notebook,
+                         "grade_cell": grade_id, "check_name": r.name, "position": len(rows),
+                         "score": score, "max_score": max_score, "passed": bool(r.passed),
+                         "recorded_at": now})
+    return rows
 
 
 def record(db_url: str, assignment: str, notebook: str, student: str,
-           scores: dict[str, float], comments: dict[str, str]) -> None:
+           scores: dict[str, float], comments: dict[str, str], checks: dict | None = None) -> None:
+    """Write a graded notebook: cell points, answer comments and (given `checks`, grade_id ->
+    results with name/score/max_score/passed) its check rows, which replace that notebook's old ones."""
     with Gradebook(db_url) as gb:
+        if checks is not None:
+            ensure_check_table(gb.engine)
         for grade_id, score in scores.items():
             grade = gb.find_grade(grade_id, notebook, assignment, student)
             grade.auto_score = float(score)
@@ -22,6 +73,13 @@ def record(db_url: str, assignment: str, notebook: str, student: str,
             except MissingEntry:
                 continue
             comment.auto_comment = text
+        if checks is not None:
+            t = check_results
+            gb.db.execute(delete(t).where(t.c.student == student, t.c.assignment == assignment,
+                                          t.c.notebook == notebook))
+            rows = _check_rows(assignment, notebook, student, checks)
+            if rows:
+                gb.db.execute(insert(t), rows)
         gb.db.commit()
 
 

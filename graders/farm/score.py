@@ -102,7 +102,8 @@ class ScoreArtifacts(NbGraderPreprocessor):
 
         comments = {answer: "\n".join(r.text(self.language) for r in res) for answer, res in by_answer.items()}
         gradebook.record(info["db_url"], info["assignment"], notebook_id, info["student"],
-                         {gid: sum(r.score for r in res) for gid, res in results.items()}, comments)
+                         {gid: sum(r.score for r in res) for gid, res in results.items()}, comments,
+                         checks=results)
 
         summary = {
             "student": info["student"], "assignment": info["assignment"], "notebook": notebook_id,
