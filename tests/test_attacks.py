@@ -105,7 +105,14 @@ ROOT = {root!r}
 targets = [ROOT + "/source/concepts_quiz/quiz_bank.yaml", ROOT + "/source/concepts_quiz/concepts_quiz.ipynb",
            ROOT + "/source/keras_mnist/keras_mnist.ipynb", ROOT + "/gradebook.db", ROOT + "/course_config.py",
            ROOT + "/submitted/q_honest/concepts_quiz/concepts_quiz.ipynb", ROOT + "/autograded",
-           {secret!r} + "/mnist_hidden.npz", {secret!r} + "/seed", "/proc/1/environ", "../../gradebook.db"]
+           {secret!r} + "/mnist_hidden.npz", {secret!r} + "/seed", "../../gradebook.db"]
+# the grader's own environment (the batch runs with a marker in it) must not reach any process here
+for pid in os.listdir("/proc"):
+    try:
+        if pid.isdigit() and b"DLCOURSE_GRADER_ENV_MARKER" in open(f"/proc/{{pid}}/environ", "rb").read():
+            print("LEAKED:/proc/" + pid + "/environ")
+    except Exception:
+        pass
 for t in targets:
     try:
         open(t, "rb").read(1)
@@ -250,7 +257,8 @@ def _cases(cfg) -> dict:
         "h_memory": ("concepts_quiz", _q("h_memory", {"q01": MEMORY_HOG}), QUIZ_FULL),
         "h_loop": ("concepts_quiz", _q("h_loop", {"q41": LOOP}), QUIZ_FULL),
         "h_stubborn_loop": ("concepts_quiz", _q("h_stubborn_loop", {"q40": STUBBORN_LOOP}), _zero_from("q40")),
-        "h_gigabyte": ("concepts_quiz", _q("h_gigabyte", {"q42": GIGABYTE}), QUIZ_FULL),
+        # the flood may end the kernel (its own memory) before the cap drops the rest: q42 then earns nothing
+        "h_gigabyte": ("concepts_quiz", _q("h_gigabyte", {"q42": GIGABYTE}), {**QUIZ_FULL, "q42": (0.0, 1.0)}),
         "h_os_exit": ("concepts_quiz", _q("h_os_exit", {"q40": OS_EXIT}), _zero_from("q40")),
         "h_kill_kernel": ("concepts_quiz", _q("h_kill_kernel", {"q40": KILL_KERNEL}), _zero_from("q40")),
         "h_sys_exit": ("concepts_quiz", _q("h_sys_exit", {"q40": SYS_EXIT}), QUIZ_FULL),
@@ -364,7 +372,7 @@ def attacked(tmp_path_factory):
     _broken(cfg)
     start = time.monotonic()
     batch = run_cli(["autograde", "keras_mnist", "concepts_quiz", "--workers", "2", "--quiet"], root, check=False,
-                    timeout=600)
+                    timeout=600, env={"DLCOURSE_GRADER_ENV_MARKER": "grader-side secret"})
     seconds = time.monotonic() - start
     leftovers = _leftover_processes()
     before = {(r["student"], r["cell"]): r["score"] for r in _scores(cfg)}
