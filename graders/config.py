@@ -45,6 +45,8 @@ class Sandbox:
     max_artifact_mb: float
     threads: int = 1
     prestart: bool = True
+    disk_mb: int = 2048
+    max_pids: int = 256
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,7 @@ _KNOWN_TOP = {"COURSE_ID", "LANGUAGE", "ASSIGNMENTS", "DATA", "DEVICE", "DB_URL"
 _SANDBOX_KEYS = {
     "enabled": bool, "memory_gb": (int, float), "cpu_seconds": int,
     "cell_timeout_s": int, "notebook_timeout_s": int, "max_artifact_mb": (int, float), "threads": int,
-    "prestart": bool,
+    "prestart": bool, "disk_mb": int, "max_pids": int,
 }
 
 
@@ -196,7 +198,8 @@ def load_config(path: str | os.PathLike | None = None) -> CourseConfig:
 
     sandbox_raw = _require(path, "SANDBOX", values.get("SANDBOX", {}), dict, "a dict of sandbox limits")
     defaults = dict(enabled=True, memory_gb=8, cpu_seconds=900, cell_timeout_s=300,
-                    notebook_timeout_s=900, max_artifact_mb=64, threads=1, prestart=True)
+                    notebook_timeout_s=900, max_artifact_mb=64, threads=1, prestart=True,
+                    disk_mb=2048, max_pids=256)
     for key in sandbox_raw:
         if key not in _SANDBOX_KEYS:
             _fail(path, f"SANDBOX['{key}']", "unknown key", f"use one of {', '.join(_SANDBOX_KEYS)}")

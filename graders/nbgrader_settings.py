@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, GetGrades,
-                                    IgnorePattern, LimitOutput)
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, ClearOutput,
+                                    DeduplicateIds, GetGrades, IgnorePattern, LimitOutput, OverwriteCells,
+                                    OverwriteKernelspec)
 
 from . import PUBLIC_DIR
 from .config import ConfigError, CourseConfig
 from .farm.execute import SandboxedExecute
+from .farm.sanitize import RestoreCells
 from .farm.score import CHECKS_SUFFIX, ScoreArtifacts
 from .feedback import FeedbackExporter, HideGraderOutputs
 from .intake.deadlines import ApplyExtensions
@@ -49,6 +51,10 @@ def apply_settings(c, cfg: CourseConfig, argv=(), remote: bool = False) -> None:
     c.ClearSolutions.code_stub = {"python": CODE_STUB[cfg.language]}
     c.ClearSolutions.text_stub = "여기에 답을 쓰세요" if cfg.language == "ko" else "YOUR ANSWER HERE"
 
+    # the submission's nbgrader metadata is the student's: taken from the source notebook (sanitize.py)
+    c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec, RestoreCells,
+                                          OverwriteCells, CheckCellMetadata]
+    c.RestoreCells.config_path = str(cfg.path)
     c.Autograde.autograde_preprocessors = [
         SandboxedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
         ScoreArtifacts, ApplyExtensions, AssignLatePenalties, CheckCellMetadata,
@@ -68,6 +74,8 @@ def apply_settings(c, cfg: CourseConfig, argv=(), remote: bool = False) -> None:
     c.SandboxedExecute.memory_gb = float(sb.memory_gb)
     c.SandboxedExecute.cpu_seconds = sb.cpu_seconds
     c.SandboxedExecute.threads = sb.threads
+    c.SandboxedExecute.disk_mb = sb.disk_mb
+    c.SandboxedExecute.max_pids = sb.max_pids
     c.SandboxedExecute.prestart = sb.prestart
     c.SandboxedExecute.language = cfg.language
     c.SandboxedExecute.public_code = str(PUBLIC_DIR)

@@ -35,6 +35,7 @@ from ..nbgrader_settings import apply_settings
 from . import ledger
 from .score import CHECKS_SUFFIX
 
+MAX_NOTEBOOK_MB = 50  # a submitted notebook larger than this is not opened (outputs are cleared before grading anyway)
 MAX_ATTEMPTS = 3      # a submission whose grader process dies this often is reported, not retried
 
 
@@ -94,6 +95,23 @@ def validate_submission(cfg: CourseConfig, assignment: str, student: str) -> str
             present = ", ".join(sorted(p.name for p in folder.glob("*.ipynb"))) or "none"
             return (f"{path.relative_to(cfg.root)} is missing (notebooks present: {present}). "
                     f"Fix: the file must be named {name}.ipynb")
+        rel = path.relative_to(cfg.root)
+        size = path.stat().st_size
+        if size > MAX_NOTEBOOK_MB * 2**20:
+            return (f"{rel} is {size / 2**20:.0f} MB, more than {MAX_NOTEBOOK_MB} MB. "
+                    "Fix: ask the student to clear the outputs (Edit → Clear Outputs of All Cells), save and resubmit")
+        try:
+            raw = path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return (f"{rel} is not UTF-8 text (byte {exc.start}: {exc.reason}). "
+                    "Fix: ask the student to download the .ipynb again from JupyterLab and resubmit")
+        try:
+            version = json.loads(raw).get("nbformat")
+        except (ValueError, AttributeError):
+            version = 4                          # reported as not JSON / not a notebook below
+        if version != 4:
+            return (f"{rel} is in notebook format {version!r}, not 4. "
+                    "Fix: ask the student to open it in JupyterLab, save it and resubmit")
         try:
             nb = nbformat.read(path, as_version=4)
             nbformat.validate(nb)

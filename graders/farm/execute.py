@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import atexit
 import math
+import os
 import re
 import shutil
 import signal
@@ -47,6 +48,39 @@ def _ignore_sigint():
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def _preexec(cage):
+    """Run in the forked child before bwrap execs: ignore SIGINT, join the kernel's process cage."""
+    join = cage.join_fn() if cage is not None else None
+
+    def fn():
+        _ignore_sigint()
+        if join:
+            join()
+    return fn
+
+
+MAX_OUTPUT_BYTES = 4 * 2**20      # output kept from one notebook run (a gigabyte of print() is dropped)
+
+
+def _folder_bytes(*folders) -> int:
+    total = 0
+    stack = [str(f) for f in folders]
+    while stack:
+        try:
+            with os.scandir(stack.pop()) as it:
+                for e in it:
+                    try:
+                        if e.is_dir(follow_symlinks=False):
+                            stack.append(e.path)
+                        elif e.is_file(follow_symlinks=False):
+                            total += e.stat(follow_symlinks=False).st_blocks * 512
+                    except OSError:
+                        pass
+        except OSError:
+            pass
+    return total
+
+
 def _error_output(ename: str, evalue: str) -> NotebookNode:
     return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
 
@@ -57,6 +91,9 @@ class SandboxedExecute(Execute):
     memory_gb = Float(8.0, help="Address-space limit of the kernel (GiB)").tag(config=True)
     cpu_seconds = Integer(900, help="CPU-time limit of the kernel (s)").tag(config=True)
     threads = Integer(1, help="CPU threads of the kernel's numeric libraries").tag(config=True)
+    disk_mb = Integer(2048, help="Disk the kernel may fill (scratch + artifacts, /tmp, $HOME; largest file)").tag(
+        config=True)
+    max_pids = Integer(512, help="Processes and threads of one sandboxed kernel (pids cgroup)").tag(config=True)
     language = Unicode("ko").tag(config=True)
     public_code = Unicode("", help="Folder holding the dlcourse package").tag(config=True)
     public_data = Unicode("", help="Folder of public data files").tag(config=True)
@@ -75,11 +112,15 @@ class SandboxedExecute(Execute):
                 "notebook_timeout": f"The whole notebook ran longer than {self.notebook_timeout} s; this cell was not run.",
                 "dead": "The kernel stopped (memory or CPU limit, or a crash); this cell was not run.",
                 "stuck": f"This cell ran past {self.timeout} s and ignored the interrupt; the kernel was stopped.",
+                "disk": f"The notebook wrote more than {self.disk_mb} MB to disk; the kernel was stopped.",
+                "output": f"More than {MAX_OUTPUT_BYTES // 2**20} MB of output: the rest of it was dropped.",
             }
         return {
             "notebook_timeout": f"노트북 전체 실행 시간 제한({self.notebook_timeout}초)을 넘어 이 셀은 실행되지 않았습니다.",
             "dead": "커널이 종료되어(메모리·CPU 한도 초과 또는 충돌) 이 셀은 실행되지 않았습니다.",
             "stuck": f"이 셀이 시간 제한({self.timeout}초)을 넘기고 중단 요청에도 멈추지 않아 커널을 종료했습니다.",
+            "disk": f"노트북이 디스크에 {self.disk_mb}MB 넘게 써서 커널을 종료했습니다.",
+            "output": f"출력이 {MAX_OUTPUT_BYTES // 2**20}MB를 넘어 나머지 출력은 버렸습니다.",
         }
 
     # ── kernel ──────────────────────────────────────────────────────────────
@@ -103,7 +144,7 @@ class SandboxedExecute(Execute):
         if self.sandbox:
             # interrupts go to the whole process group: bwrap itself must survive SIGINT
             # (its death would take the kernel with it); the kernel installs its own handler.
-            kwargs["preexec_fn"] = _ignore_sigint
+            kwargs["preexec_fn"] = _preexec(self._run.get("cage"))
         return await super().async_start_new_kernel(**kwargs)
 
     # nbclient's synchronous entry point is bound to its own coroutine: rebind it to ours
@@ -128,7 +169,8 @@ class SandboxedExecute(Execute):
             return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
         except DeadKernelError:
             status["kernel_dead"] = True
-            cell.outputs.append(_error_output("DeadKernel", self._messages()["dead"]))
+            key = "disk" if status.get("disk_full") else "dead"
+            cell.outputs.append(_error_output("DeadKernel", self._messages()[key]))
             return cell
         except CellTimeoutError:
             # the cell ignored the interrupt: stop the kernel, the rest of the notebook is not run
@@ -139,9 +181,23 @@ class SandboxedExecute(Execute):
 
     execute_cell = run_sync(async_execute_cell)
 
+    def output(self, outs, msg, display_id, cell_index):
+        """Keep at most MAX_OUTPUT_BYTES of output per notebook run; drop the rest with one notice."""
+        status = self._run["status"]
+        size = len(str(msg.get("content", "")))
+        if status.get("output_bytes", 0) + size > MAX_OUTPUT_BYTES and msg.get("msg_type") in (
+                "stream", "display_data", "execute_result", "update_display_data"):
+            status["output_truncated"] = True
+            if status.get("output_notice_cell") != cell_index:
+                status["output_notice_cell"] = cell_index
+                outs.append(NotebookNode(output_type="stream", name="stderr", text=self._messages()["output"] + "\n"))
+            return None
+        status["output_bytes"] = status.get("output_bytes", 0) + size
+        return super().output(outs, msg, display_id, cell_index)
+
     # ── notebook ────────────────────────────────────────────────────────────
     _REMOTE_SETTINGS = ("sandbox", "timeout", "notebook_timeout", "memory_gb", "cpu_seconds", "threads", "language",
-                        "public_code", "public_data", "grading_inputs")
+                        "public_code", "public_data", "grading_inputs", "disk_mb", "max_pids")
 
     def _preprocess_remote(self, nb, resources):
         from . import remote
@@ -174,12 +230,23 @@ class SandboxedExecute(Execute):
         spec = sb.SandboxSpec(scratch=scratch, artifacts=artifacts, runtime=runtime,
                               public_code=Path(self.public_code), public_data=Path(self.public_data),
                               grading_inputs=Path(self.grading_inputs) if self.grading_inputs else None,
-                              limits=sb.Limits(self.memory_gb, self.cpu_seconds, self.threads), language=self.language,
-                              gpu=self.gpu, extra_env=extra)
+                              limits=sb.Limits(self.memory_gb, self.cpu_seconds, self.threads, self.disk_mb,
+                                               self.max_pids),
+                              language=self.language, gpu=self.gpu, extra_env=extra)
         status = {"kernel_dead": False, "notebook_timed_out": False, "skipped_cells": 0,
                   "sandboxed": self.sandbox, "seconds": None, "prestarted": False}
+        cage = sb.ProcessCage(work.name, self.max_pids) if self.sandbox else None
         return {"work": work, "spec": spec, "scratch": scratch, "artifacts": artifacts, "runtime": runtime,
-                "status": status}
+                "status": status, "cage": cage}
+
+    def _watch_disk(self, run, stop: threading.Event) -> None:
+        """Stop the kernel when scratch + artifacts grow past disk_mb (a notebook filling the disk)."""
+        limit = self.disk_mb * 2**20
+        while not stop.wait(0.5):
+            if _folder_bytes(run["scratch"], run["artifacts"]) > limit:
+                run["status"]["disk_full"] = True
+                _kill_run(run, getattr(self, "km", None))
+                return
 
     def _settings_key(self) -> tuple:
         return tuple(getattr(self, k) for k in self._REMOTE_SETTINGS) + (self.gpu, self.work_root)
@@ -204,15 +271,23 @@ class SandboxedExecute(Execute):
         self._deadline = time.monotonic() + self.notebook_timeout
         self.timeout_func = self._cell_timeout
         started = time.monotonic()
+        stop = threading.Event()
+        watcher = threading.Thread(target=self._watch_disk, args=(run, stop), daemon=True)
+        watcher.start()
         try:
             nb, resources = super().preprocess(nb, resources, km=km)
         except DeadKernelError:
             status["kernel_dead"] = True
             nb = self.nb
         finally:
+            stop.set()
             status["seconds"] = round(time.monotonic() - started, 2)
             if warm:
                 warm.shutdown()
+            # nothing the notebook started outlives it (background processes, a fork bomb's children)
+            status["killed_leftovers"] = run["cage"].kill_all() if run.get("cage") else 0
+            if status.get("disk_full"):
+                shutil.rmtree(run["scratch"], ignore_errors=True)
             shutil.rmtree(run["runtime"], ignore_errors=True)
             if getattr(self, "_kernel_log", None):
                 self._kernel_log.close()
@@ -220,6 +295,20 @@ class SandboxedExecute(Execute):
                 # the next submission's kernel starts now, while this one is scored
                 _prepare_warm((assignment, self._settings_key()), self, warm_code(nb))
         return nb, resources
+
+
+def _kill_run(run, km) -> None:
+    """Stop a run's kernel from another thread: everything in its cage, else the bwrap process."""
+    cage = run.get("cage")
+    if cage is not None and cage.path is not None:
+        cage.kill_all(wait=2.0)
+        return
+    proc = getattr(getattr(km, "provisioner", None), "process", None)
+    if proc is not None:
+        try:
+            proc.kill()
+        except Exception:
+            pass
 
 
 # ── kernels started ahead of need ───────────────────────────────────────────
@@ -280,7 +369,7 @@ class _WarmKernel:
                           cwd=str(run["scratch"]), stdout=subprocess.DEVNULL, stderr=self._log,
                           extra_arguments=["--HistoryManager.hist_file=:memory:"])
             if self._owner_settings["sandbox"]:
-                kwargs["preexec_fn"] = _ignore_sigint
+                kwargs["preexec_fn"] = _preexec(run.get("cage"))
             run_sync(km.start_kernel)(**kwargs)
             self.km = km
             kc = km.client()
@@ -324,6 +413,8 @@ class _WarmKernel:
     def discard(self) -> None:
         self._ready.wait(timeout=300)
         self.shutdown()
+        if self.run.get("cage"):
+            self.run["cage"].kill_all()
         shutil.rmtree(self.run["work"], ignore_errors=True)
 
 

@@ -40,6 +40,8 @@ class Limits:
     memory_gb: float = 8
     cpu_seconds: int = 900
     threads: int = 1
+    disk_mb: int = 2048        # largest file, size of /tmp and $HOME, and (watched by execute.py) scratch + artifacts
+    max_pids: int = 256        # processes and threads of the whole sandbox (pids cgroup, where one can be made)
 
 
 @dataclass
@@ -132,7 +134,9 @@ def wrap(cmd: list[str], spec: SandboxSpec) -> list[str]:
             "--clearenv"]
     args += _system_binds()
     # tmpfs first: binds made after it stay visible even when they live under /tmp or /home
-    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/home", "--dir", HOME]
+    size = str(int(spec.limits.disk_mb) * 2**20)
+    args += ["--proc", "/proc", "--dev", "/dev", "--size", size, "--tmpfs", "/tmp", "--size", size, "--tmpfs", "/home",
+             "--dir", HOME]
     for root in _python_roots():
         args += ["--ro-bind", str(root), str(root)]
     args += ["--ro-bind", str(spec.public_code), PUBLIC_CODE,
@@ -147,8 +151,9 @@ def wrap(cmd: list[str], spec: SandboxSpec) -> list[str]:
         args += _gpu_binds()
     for key, value in kernel_env(spec).items():
         args += ["--setenv", key, value]
+    args += ["--remount-ro", "/"]        # bwrap's root is a tmpfs: read-only, or it could fill the host's memory
     limits = ["prlimit", f"--as={int(spec.limits.memory_gb * 2**30)}",
-              f"--cpu={int(spec.limits.cpu_seconds)}", "--core=0", "--"]
+              f"--cpu={int(spec.limits.cpu_seconds)}", f"--fsize={int(spec.limits.disk_mb) * 2**20}", "--core=0", "--"]
     return args + ["--"] + limits + cmd
 
 
@@ -171,3 +176,87 @@ def probe(timeout: float = 20) -> None:
             raise SandboxUnavailable(f"bwrap could not start: {exc}") from None
         if out.returncode != 0 or out.stdout.strip() != str(SANDBOX_UID):
             raise SandboxUnavailable(f"bwrap failed (exit {out.returncode}): {out.stderr.strip()[:300]}")
+
+
+# ── a pids cgroup per kernel: caps fork bombs, and kills every process the kernel left behind ──
+_CGROUP_ROOTS = ("/sys/fs/cgroup/pids", "/sys/fs/cgroup")
+
+
+def _v2_pids(base: Path) -> bool:
+    """cgroup v2: the pids controller is handed down to child groups of `base`."""
+    try:
+        return "pids" in (base / "cgroup.subtree_control").read_text().split()
+    except OSError:
+        return False
+
+
+class ProcessCage:
+    """A pids cgroup (v1 `pids` hierarchy or v2) holding one sandboxed kernel and all it spawns.
+
+    ``pids.max`` stops a fork bomb; `kill_all` ends every process left in it (a background
+    process that outlived its cell, a daemon that double-forked).  Where no cgroup can be made
+    (no root, no delegation) `path` is None: bubblewrap's PID namespace still ends the processes
+    with the kernel, but the number of processes is not capped.
+    """
+
+    def __init__(self, name: str, max_pids: int):
+        self.path: Path | None = None
+        for root in _CGROUP_ROOTS:
+            base = Path(root)
+            if not (base / "cgroup.procs").exists():
+                continue
+            if base.name != "pids" and not _v2_pids(base):        # v1: the `pids` hierarchy itself
+                continue
+            try:
+                path = base / "dlcourse" / name
+                path.mkdir(parents=True, exist_ok=True)
+                (path / "pids.max").write_text(str(int(max_pids)))
+                self.path = path
+                break
+            except OSError:
+                continue
+
+    def join_fn(self):
+        """For preexec_fn: move the starting process (bwrap) into the cage before it execs."""
+        procs = str(self.path / "cgroup.procs") if self.path else None
+
+        def join():
+            if procs:
+                try:
+                    with open(procs, "w") as f:
+                        f.write(str(os.getpid()))
+                except OSError:
+                    pass
+        return join
+
+    def pids(self) -> list[int]:
+        if self.path is None:
+            return []
+        try:
+            return [int(p) for p in (self.path / "cgroup.procs").read_text().split()]
+        except (OSError, ValueError):
+            return []
+
+    def kill_all(self, wait: float = 5.0) -> int:
+        """SIGKILL everything in the cage (repeatedly: a fork bomb forks while it is killed), remove it."""
+        import signal
+        import time
+        if self.path is None:
+            return 0
+        killed, deadline = 0, time.monotonic() + wait
+        while time.monotonic() < deadline:
+            pids = self.pids()
+            if not pids:
+                break
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                    killed += 1
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.05)
+        try:
+            self.path.rmdir()
+        except OSError:
+            pass
+        return killed
