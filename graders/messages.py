@@ -212,7 +212,12 @@ CATALOG: dict[str, dict[str, str]] = {
 }
 
 
-def msg(key: str, lang: str = "ko", **kw) -> str:
-    entry = CATALOG[key]
-    text = entry.get(lang) or entry["ko"]
+def pick(table: dict, key: str, lang: str, fallback: str = "ko", **kw) -> str:
+    """`table[key]` in `lang` (else in `fallback`), filled with `kw`: every message table uses this."""
+    entry = table[key]
+    text = entry.get(lang) or entry[fallback]
     return text.format(**kw) if kw else text
+
+
+def msg(key: str, lang: str = "ko", **kw) -> str:
+    return pick(CATALOG, key, lang, **kw)

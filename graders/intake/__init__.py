@@ -10,6 +10,7 @@ Messages to staff follow LANGUAGE ('ko' or 'en'); the catalog is below.
 from __future__ import annotations
 
 from ..config import ConfigError
+from ..messages import pick
 
 
 class IntakeError(ConfigError):
@@ -165,5 +166,4 @@ STAFF: dict[str, dict[str, str]] = {
 
 def say(language: str, key: str, **values) -> str:
     """A staff message in the course's language (English when a text has no Korean)."""
-    entry = STAFF[key]
-    return entry.get(language, entry["en"]).format(**values)
+    return pick(STAFF, key, language, fallback="en", **values)

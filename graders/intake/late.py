@@ -16,6 +16,8 @@ from nbgrader.plugins import LateSubmissionPlugin
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Dict, Float, Int, Unicode
 
+from ..messages import pick
+
 DAY = 86400.0
 
 
@@ -69,8 +71,7 @@ NOTICE = {
 
 
 def _t(lang: str, key: str, **values) -> str:
-    entry = NOTICE[key]
-    return entry.get(lang, entry["ko"]).format(**values)
+    return pick(NOTICE, key, lang, **values)
 
 
 def _local(when: dt.datetime, offset_minutes: int | None) -> str:
