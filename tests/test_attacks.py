@@ -352,6 +352,11 @@ def _broken(cfg) -> None:
     (_nb_path(cfg, "b_empty").parent / "timestamp.txt").unlink()
 
 
+def _cages() -> set:
+    base = Path("/sys/fs/cgroup/pids/dlcourse")
+    return {p.name for p in base.glob("dlcourse-run-*")} if base.exists() else set()
+
+
 def _leftover_processes() -> list[str]:
     out = subprocess.run(["ps", "-eo", "uid=,pid=,args="], capture_output=True, text=True).stdout
     return [l for l in out.splitlines()
@@ -370,16 +375,19 @@ def attacked(tmp_path_factory):
         demo.submit(cfg, assignment, who=who)
     _tamper(cfg)
     _broken(cfg)
+    cages_before = _cages()
     start = time.monotonic()
     batch = run_cli(["autograde", "keras_mnist", "concepts_quiz", "--workers", "2", "--quiet"], root, check=False,
                     timeout=600, env={"DLCOURSE_GRADER_ENV_MARKER": "grader-side secret"})
     seconds = time.monotonic() - start
     leftovers = _leftover_processes()
+    cages_after = _cages()
     before = {(r["student"], r["cell"]): r["score"] for r in _scores(cfg)}
     # a graded student hands in a broken file: the error is reported, the recorded grades stay
     _nb_path(cfg, "b_resubmit").write_text("{not json")
     again = run_cli(["autograde", "concepts_quiz", "--student", "b_resubmit", "--quiet"], root, check=False)
     return {"cfg": cfg, "cases": cases, "batch": batch, "seconds": seconds, "leftovers": leftovers,
+            "cages_before": cages_before, "cages_after": cages_after,
             "checks": {**demo.check_results(cfg, "keras_mnist"), **demo.check_results(cfg, "concepts_quiz")},
             "before": before, "after": {(r["student"], r["cell"]): r["score"] for r in _scores(cfg)},
             "again": again}
@@ -513,8 +521,7 @@ def test_gigabyte_of_output_is_not_kept(attacked):
 
 def test_no_process_survives_the_batch(attacked):
     assert attacked["leftovers"] == []
-    assert not list(Path("/sys/fs/cgroup/pids/dlcourse").glob("dlcourse-run-*")) if \
-        Path("/sys/fs/cgroup/pids/dlcourse").exists() else True
+    assert attacked["cages_after"] <= attacked["cages_before"], "the batch left pids cgroups behind"
 
 
 def test_a_broken_resubmission_keeps_what_was_recorded(attacked):

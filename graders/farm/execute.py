@@ -48,17 +48,6 @@ def _ignore_sigint():
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _preexec(cage):
-    """Run in the forked child before bwrap execs: ignore SIGINT, join the kernel's process cage."""
-    join = cage.join_fn() if cage is not None else None
-
-    def fn():
-        _ignore_sigint()
-        if join:
-            join()
-    return fn
-
-
 MAX_OUTPUT_BYTES = 4 * 2**20      # output kept from one notebook run (a gigabyte of print() is dropped)
 
 
@@ -144,7 +133,7 @@ class SandboxedExecute(Execute):
         if self.sandbox:
             # interrupts go to the whole process group: bwrap itself must survive SIGINT
             # (its death would take the kernel with it); the kernel installs its own handler.
-            kwargs["preexec_fn"] = _preexec(self._run.get("cage"))
+            kwargs["preexec_fn"] = _ignore_sigint
         return await super().async_start_new_kernel(**kwargs)
 
     # nbclient's synchronous entry point is bound to its own coroutine: rebind it to ours
@@ -236,6 +225,8 @@ class SandboxedExecute(Execute):
         status = {"kernel_dead": False, "notebook_timed_out": False, "skipped_cells": 0,
                   "sandboxed": self.sandbox, "seconds": None, "prestarted": False}
         cage = sb.ProcessCage(work.name, self.max_pids) if self.sandbox else None
+        if cage is not None and cage.path is not None:
+            spec.cgroup_procs = str(cage.path / "cgroup.procs")
         return {"work": work, "spec": spec, "scratch": scratch, "artifacts": artifacts, "runtime": runtime,
                 "status": status, "cage": cage}
 
@@ -369,7 +360,7 @@ class _WarmKernel:
                           cwd=str(run["scratch"]), stdout=subprocess.DEVNULL, stderr=self._log,
                           extra_arguments=["--HistoryManager.hist_file=:memory:"])
             if self._owner_settings["sandbox"]:
-                kwargs["preexec_fn"] = _preexec(run.get("cage"))
+                kwargs["preexec_fn"] = _ignore_sigint
             run_sync(km.start_kernel)(**kwargs)
             self.km = km
             kc = km.client()

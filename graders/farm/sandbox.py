@@ -57,6 +57,7 @@ class SandboxSpec:
     language: str = "ko"
     gpu: bool = False
     extra_env: dict = field(default_factory=dict)
+    cgroup_procs: str | None = None   # the kernel's pids cgroup (ProcessCage): bwrap starts inside it
 
 
 def _python_roots() -> list[Path]:
@@ -154,7 +155,12 @@ def wrap(cmd: list[str], spec: SandboxSpec) -> list[str]:
     args += ["--remount-ro", "/"]        # bwrap's root is a tmpfs: read-only, or it could fill the host's memory
     limits = ["prlimit", f"--as={int(spec.limits.memory_gb * 2**30)}",
               f"--cpu={int(spec.limits.cpu_seconds)}", f"--fsize={int(spec.limits.disk_mb) * 2**20}", "--core=0", "--"]
-    return args + ["--"] + limits + cmd
+    args = args + ["--"] + limits + cmd
+    if spec.cgroup_procs:
+        # a tiny shell joins the cgroup, then becomes bwrap: everything the kernel spawns stays in it.
+        # (Not a preexec_fn: Python code between fork and exec can deadlock in a threaded grader.)
+        args = ["/bin/sh", "-c", 'echo $$ > "$0" 2>/dev/null; exec "$@"', spec.cgroup_procs] + args
+    return args
 
 
 def probe(timeout: float = 20) -> None:
@@ -215,19 +221,6 @@ class ProcessCage:
                 break
             except OSError:
                 continue
-
-    def join_fn(self):
-        """For preexec_fn: move the starting process (bwrap) into the cage before it execs."""
-        procs = str(self.path / "cgroup.procs") if self.path else None
-
-        def join():
-            if procs:
-                try:
-                    with open(procs, "w") as f:
-                        f.write(str(os.getpid()))
-                except OSError:
-                    pass
-        return join
 
     def pids(self) -> list[int]:
         if self.path is None:
