@@ -46,7 +46,7 @@ class Sandbox:
     threads: int = 1
     prestart: bool = True
     disk_mb: int = 2048
-    max_pids: int = 256
+    max_pids: int = 512
 
 
 @dataclass(frozen=True)
@@ -199,7 +199,7 @@ def load_config(path: str | os.PathLike | None = None) -> CourseConfig:
     sandbox_raw = _require(path, "SANDBOX", values.get("SANDBOX", {}), dict, "a dict of sandbox limits")
     defaults = dict(enabled=True, memory_gb=8, cpu_seconds=900, cell_timeout_s=300,
                     notebook_timeout_s=900, max_artifact_mb=64, threads=1, prestart=True,
-                    disk_mb=2048, max_pids=256)
+                    disk_mb=2048, max_pids=512)
     for key in sandbox_raw:
         if key not in _SANDBOX_KEYS:
             _fail(path, f"SANDBOX['{key}']", "unknown key", f"use one of {', '.join(_SANDBOX_KEYS)}")

@@ -368,13 +368,29 @@ class _WarmKernel:
             try:
                 run_sync(kc.wait_for_ready)(timeout=self._owner_settings["startup_timeout"])
                 if self.code:
-                    run_sync(kc.execute_interactive)(self.code, silent=True, store_history=False, timeout=300)
+                    self._preload(km, kc)
             finally:
                 kc.stop_channels()
         except Exception as exc:       # the notebook will start its own kernel instead
             self.error = exc
         finally:
             self._ready.set()
+
+    def _preload(self, km, kc, timeout: float = 300) -> None:
+        """Run the imports; give up as soon as the kernel dies (no waiting out the timeout)."""
+        import queue
+        msg_id = kc.execute(self.code, silent=True, store_history=False)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not run_sync(km.is_alive)():
+                raise RuntimeError("the prestarted kernel stopped while importing")
+            try:
+                reply = run_sync(kc.get_shell_msg)(timeout=1)
+            except queue.Empty:
+                continue
+            if reply.get("parent_header", {}).get("msg_id") == msg_id:
+                return
+        raise RuntimeError("the prestarted kernel's imports timed out")
 
     def usable(self) -> bool:
         self._ready.wait(timeout=300)
