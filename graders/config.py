@@ -29,6 +29,8 @@ class Assignment:
     points: dict
     thresholds: dict
     kind: str = "exercise"          # "exercise" or "quiz" (questions from source/<name>/quiz_bank.yaml)
+    due_utc: object = None          # `due` read once, as nbgrader reads it: a naive UTC datetime
+    due_zone: object = None         # the time zone `due` was written in (times are shown in it)
 
     @property
     def total_points(self) -> float:
@@ -234,6 +236,28 @@ def load_config(path: str | os.PathLike | None = None) -> CourseConfig:
     )
 
 
+def _read_due(path: Path, where: str, due: str | None):
+    """(naive UTC, time zone written) of a due string; a string nbgrader cannot read stops here."""
+    if not due:
+        return None, None
+    import datetime as dt
+
+    import dateutil.tz
+    from nbgrader.utils import parse_utc
+    try:
+        utc = parse_utc(due)
+    except (ValueError, OverflowError):
+        _fail(path, where, f"cannot read {due!r} as a date", "a date with its UTC offset, e.g. '2026-12-04 23:59:00+09:00'")
+    parts = due.split(" ")
+    if len(parts) == 3 and parts[2][:1] not in ("+", "-"):
+        zone = dateutil.tz.gettz(parts[2])                   # a zone name such as Asia/Seoul
+    else:
+        import dateutil.parser
+        aware = dateutil.parser.parse(due)
+        zone = dt.timezone(aware.utcoffset()) if aware.tzinfo is not None else None
+    return utc, zone
+
+
 def parse_time(text: str):
     """A time with its UTC offset ('2026-12-06 23:59:00+09:00') as an aware datetime; None if it is not one."""
     import datetime as dt
@@ -287,15 +311,10 @@ def _read_extensions(path: Path, raw, assignments: dict) -> dict:
             when = parse_time(due) if isinstance(due, str) else None
             if when is None:
                 _fail(path, at, f"got {due!r}", "the new due date with its UTC offset, e.g. '2026-12-06 23:59:00+09:00'")
-            original = assignments[name].due
-            if not original:
+            original, original_utc = assignments[name].due, assignments[name].due_utc
+            if original_utc is None:
                 _fail(path, at, f"assignment '{name}' has no due date to extend",
                       f"set ASSIGNMENTS['{name}']['due'] first")
-            try:
-                original_utc = parse_utc(original)
-            except (ValueError, OverflowError):
-                _fail(path, f"ASSIGNMENTS['{name}']['due']", f"cannot read {original!r} as a date",
-                      "a date with its UTC offset, e.g. '2026-12-04 23:59:00+09:00'")
             if parse_utc(when) <= original_utc:
                 _fail(path, at, f"{due} is not after the assignment's due date {original}",
                       "an extension moves the due date later: give a later date, or remove the entry")
@@ -406,7 +425,9 @@ def _read_assignments(path: Path, raw) -> dict:
             _fail(path, f"{where}['thresholds']", problem, "correct the numbers")
         due = spec.get("due")
         if due is not None and not isinstance(due, str):
-            _fail(path, f"{where}['due']", f"got {due!r}", "a date string like '2026-12-04 23:59:00 KST'")
+            _fail(path, f"{where}['due']", f"got {due!r}", "a date string like '2026-12-04 23:59:00+09:00'")
+        due_utc, due_zone = _read_due(path, f"{where}['due']", due)
         out[name] = Assignment(name=name, title=str(spec.get("title", name)), notebooks=tuple(notebooks),
-                               due=due, points=dict(points), thresholds=dict(thresholds), kind=kind)
+                               due=due, points=dict(points), thresholds=dict(thresholds), kind=kind,
+                               due_utc=due_utc, due_zone=due_zone)
     return out

@@ -107,14 +107,10 @@ def apply_settings(c, cfg: CourseConfig, argv=(), remote: bool = False) -> None:
 
 
 def due_offsets(cfg: CourseConfig) -> dict:
-    """assignment -> UTC offset (minutes) written in its due date: the zone times are shown in."""
-    import dateutil.parser
+    """assignment -> UTC offset (minutes) of the zone its due date was written in: the zone times are shown in."""
     out = {}
     for name, a in cfg.assignments.items():
-        try:
-            off = dateutil.parser.parse(a.due).utcoffset() if a.due else None
-        except (ValueError, OverflowError):
-            off = None
+        off = a.due_zone.utcoffset(a.due_utc) if a.due_zone is not None else None
         if off is not None:
             out[name] = int(off.total_seconds() // 60)
     return out

@@ -69,32 +69,6 @@ class GradebookData:
         return next(a for a in self.assignments if a.name == name)
 
 
-def _zone(due: str | None) -> dt.tzinfo | None:
-    """The time zone a due string was written in (`+09:00`, or a name like `Asia/Seoul`)."""
-    if not due:
-        return None
-    import dateutil.parser
-    import dateutil.tz
-    parts = due.split(" ")
-    try:
-        if len(parts) == 3 and parts[2][:1] not in ("+", "-"):
-            return dateutil.tz.gettz(parts[2])
-        parsed = dateutil.parser.parse(due)
-    except (ValueError, OverflowError):
-        return None
-    return dt.timezone(parsed.utcoffset()) if parsed.tzinfo is not None else None
-
-
-def _parse_due(cfg_due: str | None) -> dt.datetime | None:
-    if not cfg_due:
-        return None
-    from nbgrader.utils import parse_utc
-    try:
-        return parse_utc(cfg_due)
-    except (ValueError, OverflowError):
-        return None
-
-
 def _require_database(db_url: str) -> None:
     from sqlalchemy.engine import make_url
     try:
@@ -179,11 +153,11 @@ def _read(cfg, conn) -> GradebookData:
     zones = []
     for name, a in cfg.assignments.items():
         gb_due = gb_assignments.get(name, (None, None))[1]
-        zones.append(_zone(a.due))
+        zones.append(a.due_zone)
         assignments.append(AssignmentInfo(
             name=name, title=a.title, kind=a.kind,
             max_score=max_by_assignment.get(name) or a.total_points,
-            due=gb_due or _parse_due(a.due)))
+            due=gb_due or a.due_utc))
     for name in sorted(set(gb_assignments) - set(cfg.assignments)):
         assignments.append(AssignmentInfo(name=name, title=name, kind="",
                                           max_score=max_by_assignment.get(name, 0.0),

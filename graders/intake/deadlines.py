@@ -21,11 +21,8 @@ def due_date(cfg: CourseConfig, student: str, assignment: str) -> dt.datetime | 
     new = cfg.extensions.get(student, {}).get(assignment)
     if new:
         return parse_time(new)
-    due = cfg.assignment(assignment).due
-    if not due:
-        return None
-    from nbgrader.utils import parse_utc
-    return parse_utc(due).replace(tzinfo=dt.timezone.utc)
+    due = cfg.assignment(assignment).due_utc
+    return None if due is None else due.replace(tzinfo=dt.timezone.utc)
 
 
 def extension_interval(new_due: str | None, assignment_due: dt.datetime | None) -> dt.timedelta | None:
