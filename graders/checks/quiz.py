@@ -12,17 +12,33 @@ Partial-credit rules (fraction of the question's points):
             all_or_nothing the exact set
   matching  per_item       share of items put in the right category
             all_or_nothing every item right
+
+Answers are read the way students type them (`dlcourse.quiz.parse`: "정답은 b입니다", "A와 C", "784개",
+"아니요", "역전파(backpropagation)"); short answers also accept the bank's synonyms and refuse its
+`reject` list.  One question's artifact, however malformed (a huge string, a deep structure, a
+number with hundreds of digits), costs that question only: the check returns 0 with a message and
+the other questions are scored as usual.
 """
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import unicodedata
 
 from dlcourse._lang import forced
-from dlcourse.quiz import LETTERS, format_hint, option_order, parse
+from dlcourse.quiz import LETTERS, brief, describe, format_hint, option_order, parse, short_forms, short_parts
 
-from .base import Check, CheckResult, Context
+from .base import ArtifactProblem, Check, CheckResult, Context, problem_result
+
+log = logging.getLogger("graders.quiz")
+
+CANNOT_JUDGE = {
+    "ko": "채점기가 이 문항의 답을 판단하지 못해 0점으로 처리했습니다 ({why}). 다른 문항은 그대로 채점했고, "
+          "이 문제는 채점 기록에 남겨 조교가 볼 수 있습니다.",
+    "en": "the grader could not judge this answer and gave it 0 ({why}); the other questions were graded as usual, "
+          "and this one is in the grading log for the TAs.",
+}
 
 
 # ── the public (key-free) view of a question ────────────────────────────────
@@ -41,6 +57,8 @@ def public_question(q: dict) -> dict:
         out["categories"] = q["categories"]          # categories keep the bank's order (e.g. ML, DL)
     if q.get("code"):
         out["code"] = q["code"]
+    if q.get("form"):
+        out["form"] = q["form"]                      # how a number is written (0.1 or 10%): not a key
     return out
 
 
@@ -70,8 +88,25 @@ def normalize_text(text: str) -> str:
     return re.sub(r"[\W_]+", "", text)
 
 
-def score_short(text: str, accepted: list[str]) -> float:
-    return float(normalize_text(text) in {normalize_text(a) for a in accepted})
+def score_short(text: str, accepted: list[str], reject: list[str] = ()) -> float:
+    """A short answer against the bank's accepted spellings (and synonyms) and its known wrong answers.
+
+    The main term(s) must all be accepted ("Meta/Facebook"); a bracketed gloss may stand in for a main
+    term spelled another way ("백프롭(backpropagation)"), unless some term is a listed wrong answer
+    ("출력층(은닉층)" with 출력층 in `reject`).  Copulas and particles are dropped ("GPU입니다").
+    """
+    ok = {normalize_text(a) for a in accepted} - {""}
+    bad = {normalize_text(r) for r in reject} - {""}
+    main, gloss = short_parts(str(text))
+    if not main:
+        return 0.0
+    if any(short_forms(part) & bad for part in main + gloss):
+        return 0.0
+    if all(short_forms(part) & ok for part in main):
+        return 1.0
+    if len(main) == 1 and any(short_forms(part) & ok for part in gloss):
+        return 1.0
+    return 0.0
 
 
 def score_numeric(value: float, answer: float, tolerance: float) -> float:
@@ -127,7 +162,7 @@ def _expected(q: dict, v: _Variant, lang: str) -> str:
     if kind == "short":
         return " / ".join(key[:3])
     if kind == "numeric":
-        return f"{key:g}" + (f" (±{q['tolerance']:g})" if q["tolerance"] else "")
+        return describe(q, float(key)) + (f" (±{q['tolerance']:g})" if q["tolerance"] else "")
     lines = key if isinstance(key, list) else [key]
     return " / ".join(f"line {n}" if lang == "en" else f"{n}번 줄" for n in lines)
 
@@ -145,7 +180,7 @@ def _fraction(q: dict, v: _Variant, value) -> float:
     if kind == "matching":
         return score_matching({v.item_id(int(n)): cat for n, cat in value.items()}, key, q["rule"])
     if kind == "short":
-        return score_short(value, key)
+        return score_short(value, key, q.get("reject", []))
     if kind == "numeric":
         return score_numeric(value, key, q["tolerance"])
     return float(value in (key if isinstance(key, list) else [key]))
@@ -155,20 +190,41 @@ def quiz_question(quiz: str, q: dict, shuffle: bool = True) -> Check:
     """The check of one question; its name is the question id."""
     qid = q["id"]
 
-    def run(ctx: Context, points: float) -> CheckResult:
+    def judge(ctx: Context, points: float, note: str) -> CheckResult:
         lang = ctx.lang
-        note = ("해설: " if lang == "ko" else "Explanation: ") + _text(q["explanation"], lang)
-        data = ctx.json(f"quiz_{qid}")
+        try:
+            data = ctx.json(f"quiz_{qid}")
+        except RecursionError:
+            raise ArtifactProblem("bad", f"quiz_{qid}.json: nested too deeply") from None
         raw = data.get("raw")
         v = _Variant(quiz, shuffle, ctx.student, q)
         with forced(lang):
             value, problem = parse(public_question(q), raw)
-        expected = _expected(q, v, lang)
-        if problem:
-            return CheckResult(qid, 0.0, points, expected=expected, found=problem, note=note,
-                               hint=format_hint_in(q, lang))
-        return CheckResult(qid, points * _fraction(q, v, value), points, expected=expected, found=_show(value),
-                           note=note)
+            expected = _expected(q, v, lang)
+            if problem:
+                return CheckResult(qid, 0.0, points, expected=expected, found=_cut(problem), note=note,
+                                   hint=format_hint(public_question(q)))
+            found = _show(q, value)
+            typed = raw.strip() if isinstance(raw, str) else raw
+            if str(typed) != found:
+                found += f" ({'입력' if lang == 'ko' else 'typed'}: {brief(raw)})"
+        score = points * min(1.0, max(0.0, float(_fraction(q, v, value))))
+        return CheckResult(qid, score, points, expected=expected, found=_cut(found), note=note)
+
+    def run(ctx: Context, points: float) -> CheckResult:
+        lang = ctx.lang
+        note = ("해설: " if lang == "ko" else "Explanation: ") + _text(q["explanation"], lang)
+        try:
+            return judge(ctx, points, note)
+        except ArtifactProblem as problem:          # missing / student error / bad file: the usual messages
+            result = problem_result(qid, points, problem, lang, "quiz")
+            result.found = _cut(result.found)
+            return result
+        except Exception as exc:                    # a grader error costs this question only, never more
+            log.exception("quiz %s: could not judge question %s of %s", quiz, qid, ctx.student)
+            why = _cut(f"{type(exc).__name__}", 80)
+            return CheckResult(qid, 0.0, points, found=CANNOT_JUDGE["en" if lang == "en" else "ko"].format(why=why),
+                               note=note)
 
     return Check(qid, run, var="quiz")
 
@@ -178,13 +234,12 @@ def format_hint_in(q: dict, lang: str) -> str:
         return format_hint(public_question(q))
 
 
-def _show(value) -> str:
-    if isinstance(value, bool):
-        return "O" if value else "X"
-    if isinstance(value, list):
-        return ", ".join(value)
-    if isinstance(value, dict):
-        return ", ".join(f"{k}→{c}" for k, c in value.items())
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
+def _show(q: dict, value) -> str:
+    """The parsed answer as the student reads it back ("B", "A, C", "O (맞다)", "1→ML, 2→DL", "784")."""
+    return describe(q, value)
+
+
+def _cut(text: str, limit: int = 300) -> str:
+    """Student bytes in a message: a few hundred characters at most."""
+    text = str(text)
+    return text if len(text) <= limit else text[:limit] + "…"

@@ -9,11 +9,13 @@ the field and what to fix, e.g.::
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import jsonschema
 import yaml
+from dlcourse.quiz import _label      # the notebook reads category names with the same rule
 
 from ..config import ConfigError
 from .concepts import SEED_CONCEPTS
@@ -35,6 +37,10 @@ _TEXT = {"type": "object", "required": ["ko"], "additionalProperties": False,
 _ENTRY = {"type": "object", "required": ["id", "ko"], "additionalProperties": False,
           "properties": {"id": {"type": "string", "pattern": r"^[A-Za-z0-9_]+$"},
                          "ko": {"type": "string", "minLength": 1}, "en": {"type": "string", "minLength": 1}}}
+_CATEGORY = {"type": "object", "required": ["id", "ko"], "additionalProperties": False,
+             "properties": {**_ENTRY["properties"],
+                            "accept": {"type": "array", "items": {"type": "string", "minLength": 1}}}}
+FORMS = ("number", "fraction", "percent")
 _COMMON = {
     "id": {"type": "string", "pattern": r"^[a-z][a-z0-9_]{0,31}$"},
     "type": {"enum": list(TYPES)},
@@ -51,11 +57,13 @@ _BY_TYPE = {
                  "rule": {"enum": list(RULES["multiple"])}},
     "truefalse": {"answer": {"type": "boolean"}},
     "matching": {"items": {"type": "array", "items": _ENTRY, "minItems": 2, "maxItems": 10},
-                 "categories": {"type": "array", "items": _ENTRY, "minItems": 2, "maxItems": 5},
+                 "categories": {"type": "array", "items": _CATEGORY, "minItems": 2, "maxItems": 5},
                  "answer": {"type": "object", "additionalProperties": {"type": "string"}},
                  "rule": {"enum": list(RULES["matching"])}},
-    "short": {"answer": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1}},
-    "numeric": {"answer": {"type": "number"}, "tolerance": {"type": "number", "minimum": 0}},
+    "short": {"answer": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
+              "reject": {"type": "array", "items": {"type": "string", "minLength": 1}}},
+    "numeric": {"answer": {"type": "number"}, "tolerance": {"type": "number", "minimum": 0},
+                "form": {"enum": list(FORMS)}},
     "code": {"code": {"type": "string", "minLength": 1},
              "options": {"type": "array", "items": _ENTRY, "minItems": 2, "maxItems": 8},
              "answer": {"type": ["string", "integer", "array"]}},
@@ -78,6 +86,8 @@ _FIX = {
     "rule": "the partial-credit rule",
     "tolerance": "a number >= 0 (absolute)",
     "code": "the code snippet students read",
+    "reject": "a list of known wrong answers (never accepted, even in brackets)",
+    "form": "'number' (default), 'fraction' (answer 0.1, '10%' also read as 0.1) or 'percent' (answer 10 for 10%)",
 }
 _TOP = {"type": "object", "required": ["quiz", "title", "questions"], "additionalProperties": False,
         "properties": {"quiz": {"type": "string", "pattern": r"^[a-z][a-z0-9_]*$"}, "title": _TEXT,
@@ -207,3 +217,32 @@ def _check_meaning(path: Path, q: dict, index: int) -> None:
         if bad:
             _fail(path, qid, index, "answer", f"{bad} name unknown categories ({', '.join(sorted(cats))})",
                   "use the category ids")
+        seen: dict[str, str] = {}
+        for cat in q["categories"]:
+            for name in {cat["id"], cat["ko"], cat.get("en", cat["ko"]), *cat.get("accept", [])}:
+                label = _label(name)
+                if not label:
+                    _fail(path, qid, index, "categories", f"{name!r} has no letters or digits",
+                          "give every category name and accepted spelling some letters")
+                if seen.get(label, cat["id"]) != cat["id"]:
+                    _fail(path, qid, index, "categories",
+                          f"{name!r} of {cat['id']!r} reads the same as a name of {seen[label]!r}",
+                          "give each category names and accepted spellings of its own")
+                seen[label] = cat["id"]
+    elif kind == "short":
+        from ..checks.quiz import normalize_text
+
+        accepted = {normalize_text(a) for a in answer}
+        if "" in accepted:
+            _fail(path, qid, index, "answer", "an accepted answer has no letters or digits", "remove it")
+        clash = [r for r in q.get("reject", []) if normalize_text(r) in accepted]
+        if clash:
+            _fail(path, qid, index, "reject", f"{clash} are also accepted answers", "keep a spelling in one list only")
+    elif kind == "numeric":
+        words = " ".join(q["text"].values())
+        if "form" not in q and re.search(r"%|퍼센트|백분율|percent|비율|fraction", words, re.I):
+            _fail(path, qid, index, "form", "the question speaks of a percentage or a fraction but says not which "
+                  "form the answer takes", "add form: fraction (answer 0.1) or form: percent (answer 10)")
+        if q.get("form") == "fraction" and not 0 <= answer <= 1:
+            _fail(path, qid, index, "answer", f"{answer!r} is not a fraction between 0 and 1",
+                  "give the answer as a fraction (0.1 for 10%) or use form: percent")

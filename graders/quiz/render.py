@@ -32,15 +32,17 @@ INTRO_KO = """# {title}
 - 답 셀의 따옴표 안에 답을 적고 실행하면 **형식만** 바로 확인해 줍니다. 정답 여부는 제출 후 채점에서 알려 드립니다.
 - 선택지 순서는 학생마다 다릅니다. 친구의 "B"가 내 "B"와 같은 답이 아닙니다.
 
-| 문항 유형 | 적는 법 |
-|---|---|
-| 하나 고르기 | `quiz.answer("q01", "B")` |
-| 모두 고르기 (부분 점수) | `quiz.answer("q05", "A, C")` |
-| O/X | `quiz.answer("q09", "O")` 또는 `"X"` |
-| 짝 맞추기 (부분 점수) | `quiz.answer("q12", {{1: "ML", 2: "DL", ...}})` |
-| 단답형 | `quiz.answer("q20", "역전파")` (한국어·영어 모두 됩니다) |
-| 숫자 | `quiz.answer("q24", 784)` |
-| 코드 읽기 | 보기 글자 또는 줄 번호 (`quiz.answer("q30", 3)`) |
+| 문항 유형 | 적는 법 | 이렇게 적어도 됩니다 |
+|---|---|---|
+| 하나 고르기 | `quiz.answer("q01", "B")` | `"b"`, `"(B)"`, `"B번"`, `"정답은 B"` — 글자는 하나만 (`"AB"`는 받지 않습니다) |
+| 모두 고르기 (부분 점수) | `quiz.answer("q05", "A, C")` | `"AC"`, `"A와 C"`, `"A·C"` — `"A 또는 C"`는 받지 않습니다 |
+| O/X | `quiz.answer("q09", "O")` 또는 `"X"` | `"○"`, `"×"`, `"네"`, `"아니요"`, `"참"`, `"거짓"` — `0`/`1`은 받지 않습니다 |
+| 짝 맞추기 (부분 점수) | `quiz.answer("q12", {{1: "ML", 2: "DL", ...}})` | 분류 이름(`"딥러닝"`), `"1: ML, 2: DL, ..."` |
+| 단답형 | `quiz.answer("q20", "역전파")` (한국어·영어 모두 됩니다) | `"역전파(backpropagation)"` |
+| 숫자 | `quiz.answer("q24", 784)` | `"784개"`, `"1,000"`, `"5 epochs"`; 비율은 문제에 적힌 형식으로 (`0.1` 또는 `"10%"`) |
+| 코드 읽기 | 보기 글자 또는 줄 번호 (`quiz.answer("q30", 3)`) | `"3번 줄"` |
+
+답 셀을 실행하면 답을 **어떻게 읽었는지** 보여 줍니다. 읽은 답이 생각과 다르면 위 형식으로 고쳐 적으세요.
 
 마지막 셀의 `quiz.progress()`로 빠진 문항이 없는지 확인한 뒤 제출하세요.
 """
@@ -54,15 +56,17 @@ INTRO_EN = """# {title}
 - Type your answer and run the cell: the **format** is checked at once; whether it is right is graded after you submit.
 - Option order differs from student to student.
 
-| type | how |
-|---|---|
-| single choice | `quiz.answer("q01", "B")` |
-| multiple choice (partial credit) | `quiz.answer("q05", "A, C")` |
-| true/false | `quiz.answer("q09", "O")` or `"X"` |
-| matching (partial credit) | `quiz.answer("q12", {{1: "ML", 2: "DL", ...}})` |
-| short text | `quiz.answer("q20", "backpropagation")` |
-| number | `quiz.answer("q24", 784)` |
-| code reading | an option letter or a line number (`quiz.answer("q30", 3)`) |
+| type | how | also read |
+|---|---|---|
+| single choice | `quiz.answer("q01", "B")` | `"b"`, `"(B)"`, `"answer: B"` — one letter only (`"AB"` is refused) |
+| multiple choice (partial credit) | `quiz.answer("q05", "A, C")` | `"AC"`, `"A and C"` — `"A or C"` is refused |
+| true/false | `quiz.answer("q09", "O")` or `"X"` | `"true"`, `"false"`, `"yes"`, `"no"`, `"○"`, `"×"` — `0`/`1` are refused |
+| matching (partial credit) | `quiz.answer("q12", {{1: "ML", 2: "DL", ...}})` | category names, `"1: ML, 2: DL, ..."` |
+| short text | `quiz.answer("q20", "backpropagation")` | `"backpropagation (역전파)"` |
+| number | `quiz.answer("q24", 784)` | `"784 pixels"`, `"1,000"`; fractions in the form the question asks (`0.1` or `"10%"`) |
+| code reading | an option letter or a line number (`quiz.answer("q30", 3)`) | `"line 3"` |
+
+Running an answer cell shows **how your answer was read**; if that is not what you meant, use the forms above.
 
 Check with `quiz.progress()` in the last cell that nothing is missing, then submit.
 """
