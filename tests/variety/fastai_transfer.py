@@ -1,0 +1,51 @@
+"""fastai_transfer written the ways the fastai docs and fastbook write it (each case costs ~30 s to grade).
+
+Blanks: make_dls (`dls`), make_learner (`learn`), train_model.  Files are named like `seven_0412.png`.
+"""
+from __future__ import annotations
+
+from .keras_mnist import _cc
+
+FULL = dict(_cc.ASSIGNMENTS["fastai_transfer"]["points"])
+
+BASE = {
+    # fastbook ch. 1 / the fastai Pets tutorial regex, adapted from .jpg to .png
+    "make_dls": "dls = ImageDataLoaders.from_name_re(path, fnames, pat=r'^(.*)_\\d+.png$', item_tfms=Resize(32),\n"
+                "                                   bs=64, num_workers=0, seed=42)",
+    "make_learner": "learn = vision_learner(dls, digit_body, metrics=error_rate)",
+    "train_model": "learn.fine_tune(3)",
+}
+
+
+def case(name, origin, expected=None, why=None, **answers):
+    return {"name": f"vf_{name}", "origin": origin, "answers": {**BASE, **answers},
+            "expected": {**FULL, **(expected or {})}, **({"why": why} if why else {})}
+
+
+CASES = [
+    case("cnn_learner_pets_regex",
+         "fastai v2 docs / course-v4 lesson 1: pat=r'(.+)_\\d+.png$' (no anchor) and the old name cnn_learner",
+         make_dls="dls = ImageDataLoaders.from_name_re(\n    path, fnames, pat=r'(.+)_\\d+.png$',\n"
+                  "    item_tfms=Resize(32), bs=64, num_workers=0, seed=42)",
+         make_learner="learn = cnn_learner(dls, digit_body, metrics=error_rate)"),
+    case("name_func_two_metrics",
+         "fastai docs quick start: ImageDataLoaders.from_name_func with a label_func on the file name (gist Ben-Karr/b1ec6183: `def label_func(f): return f[0].isupper()`), "
+         "metrics=[error_rate, accuracy]",
+         why="the notebook names from_name_re, but the labels (vocab) are the same five digit names; a TA gives "
+             "the point for the classes, which is what the check is about",
+         make_dls="def label_func(fname):\n    return fname.split('_')[0]\n\n"
+                  "dls = ImageDataLoaders.from_name_func(path, fnames, label_func, item_tfms=Resize(32),\n"
+                  "                                      bs=64, num_workers=0, seed=42)",
+         make_learner="learn = vision_learner(dls, digit_body, metrics=[error_rate, accuracy])"),
+    case("lr_find_then_fine_tune",
+         "fastbook ch. 5: learn.lr_find() first, then fine_tune with base_lr and freeze_epochs",
+         why="lr_find runs a short exploratory fit and restores the weights; the fine-tune that follows is frozen "
+             "then unfrozen, as asked",
+         train_model="learn.lr_find()\nlearn.fine_tune(3, base_lr=2e-3, freeze_epochs=1)"),
+    case("w_unfreeze_fit_one_cycle",
+         "fastbook ch. 5 'unfreezing': learn.unfreeze(); learn.fit_one_cycle(4) straight away, no frozen phase",
+         expected={"fine_tuned": 0},
+         why="a pretrained body trained 4 epochs end to end still reaches the target accuracy; only the asked "
+             "frozen-then-unfrozen schedule is missing",
+         train_model="learn.unfreeze()\nlearn.fit_one_cycle(4)"),
+]
