@@ -7,7 +7,10 @@ built by the factories in this package; they read artifacts as data only.
 from __future__ import annotations
 
 import json
+import logging
 import math
+import re
+import traceback
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -18,8 +21,44 @@ import numpy as np
 from ..messages import msg
 
 
+log = logging.getLogger("dlcourse.grader")
+
+MAX_SHOWN = 300          # characters of any student-made string that may reach a message
+MAX_JSON_DEPTH = 32      # nesting an artifact may have (deeper: refused before json.loads)
+MAX_JSON_BYTES = 8 * 2**20
+
+
+def shown(value, limit: int = MAX_SHOWN) -> str:
+    """A student-made value as text fit for a message: cut to `limit` characters."""
+    try:
+        text = value if isinstance(value, str) else repr(value)
+    except Exception:
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 class RebuildError(Exception):
-    """The grader cannot rebuild the student's model from the exported data."""
+    """The grader cannot use the student's model (it could not be loaded or run, or gives unusable output)."""
+
+
+class ModelProblem(RebuildError):
+    """The scoring sandbox could not load or run the saved model; `limit` when a resource limit stopped it."""
+
+    def __init__(self, why: str, limit: bool = False):
+        super().__init__(why)
+        self.limit = limit
+
+
+@dataclass(frozen=True)
+class SavedModel:
+    """A model the notebook saved in its framework's format, measured in the scoring sandbox."""
+    name: str                  # key the checks ask for, e.g. "trained"
+    kind: str                  # "keras" | "torch_export" | "fastai_state"
+    file: str                  # file name in the artifacts folder
+    artifact: str = ""         # the JSON artifact written with it (save errors, layout)
+    inputs: tuple = ()         # grader input sets to run it on (names from Scorer.inputs)
+    describe: bool = False     # also describe its layers as the framework sees them
+    options: tuple = ()        # extra (key, value) pairs for the runner: scale, classes …
 
 
 class ArtifactProblem(Exception):
@@ -39,6 +78,7 @@ class CheckResult:
     found: str | None = None
     hint: str | None = None
     note: str | None = None
+    staff: str | None = None        # for staff only (the grader's own traceback); never shown to the student
 
     @property
     def passed(self) -> bool:
@@ -63,7 +103,7 @@ class CheckResult:
     def as_dict(self) -> dict:
         return {"check": self.name, "score": self.score, "max_score": self.max_score,
                 "passed": self.passed, "expected": self.expected, "found": self.found,
-                "hint": self.hint, "note": self.note}
+                "hint": self.hint, "note": self.note, **({"staff": self.staff} if self.staff else {})}
 
 
 def _fmt(x: float) -> str:
@@ -79,6 +119,8 @@ class Context:
     max_artifact_bytes: int = 64 * 2**20
     secrets: object = None          # grader-zone loaders (CourseConfig), given by the farm
     student: str = ""               # the student id nbgrader graded (never one the kernel reports)
+    measurer: Callable[[], dict] | None = None   # runs the scoring sandbox (farm/measure.py) once, on demand
+    models: tuple = ()              # the SavedModels of the scorer
     cache: dict = field(default_factory=dict)
 
     def _path(self, name: str) -> Path:
@@ -94,35 +136,84 @@ class Context:
         return path
 
     def json(self, name: str, need: str | None = None) -> dict:
-        """Read ``name.json``; raise ArtifactProblem for missing/error payloads."""
+        """Read ``name.json`` (size and depth bounded); raise ArtifactProblem for missing/error payloads."""
         key = ("json", name)
         if key not in self.cache:
-            try:
-                data = json.loads(self._path(f"{name}.json").read_text())
-            except (ValueError, UnicodeDecodeError) as exc:
-                raise ArtifactProblem("bad", f"{name}.json: {exc}") from None
-            if not isinstance(data, dict):
-                raise ArtifactProblem("bad", f"{name}.json: not an object")
-            self.cache[key] = data
+            self.cache[key] = self._read_json(name)
         data = self.cache[key]
+        if isinstance(data, ArtifactProblem):
+            raise data
         if "error" in data:
-            raise ArtifactProblem("error", str(data["error"])[:500])
+            raise ArtifactProblem("error", shown(data["error"], 500))
         if "missing" in data:
-            raise ArtifactProblem("missing_var", str(data["missing"])[:100])
+            raise ArtifactProblem("missing_var", shown(data["missing"], 100))
         return data
 
-    def arrays(self, name: str) -> dict[str, np.ndarray]:
-        """Read an .npz of plain arrays (no pickles)."""
-        key = ("npz", name)
-        if key not in self.cache:
-            try:
-                with np.load(self._path(name), allow_pickle=False) as data:
-                    self.cache[key] = {k: np.asarray(data[k]) for k in data.files}
-            except ArtifactProblem:
+    def _read_json(self, name: str):
+        try:
+            path = self._path(f"{name}.json")
+            if path.stat().st_size > MAX_JSON_BYTES:
+                return ArtifactProblem("bad", f"{name}.json: larger than {MAX_JSON_BYTES // 2**20} MiB")
+            text = path.read_text()
+        except UnicodeDecodeError as exc:
+            return ArtifactProblem("bad", f"{name}.json: {exc}")
+        except ArtifactProblem as problem:
+            if problem.kind == "missing":
                 raise
-            except Exception as exc:
-                raise ArtifactProblem("bad", f"{name}: {type(exc).__name__}: {exc}") from None
-        return self.cache[key]
+            return problem
+        if json_depth(text) > MAX_JSON_DEPTH:
+            return ArtifactProblem("bad", f"{name}.json: nested deeper than {MAX_JSON_DEPTH} levels")
+        try:
+            data = json.loads(text, parse_constant=lambda c: None, parse_int=_bounded_int)
+        except (ValueError, RecursionError) as exc:
+            return ArtifactProblem("bad", f"{name}.json: {shown(exc, 200)}")
+        if not isinstance(data, dict):
+            return ArtifactProblem("bad", f"{name}.json: not an object")
+        return data
+
+    def model(self, name: str) -> dict:
+        """What the scoring sandbox measured for the saved model `name` (ModelProblem when it could not)."""
+        if "_measured" not in self.cache:
+            try:
+                self.cache["_measured"] = self.measurer() if self.measurer else {}
+            except Exception as exc:          # the grader's failure: every check that needs it says so
+                self.cache["_measured"] = exc
+        if isinstance(self.cache["_measured"], Exception):
+            raise self.cache["_measured"]
+        result = self.cache["_measured"].get(name)
+        saved = next((m for m in self.models if m.name == name), None)
+        if result is None or result.get("missing"):
+            why = None
+            if saved is not None and saved.artifact:
+                data = self.json(saved.artifact)           # the student's own error / missing variable first
+                why = data.get("save_error")
+            if why:
+                raise ModelProblem(msg("model_not_saved", self.lang, why=shown(why, 300)))
+            raise ArtifactProblem("missing", saved.file if saved else name)
+        if not result.get("loaded"):
+            raise ModelProblem(shown(result.get("error") or "?", 300), limit=bool(result.get("limit")))
+        return result
+
+
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def json_depth(text: str) -> int:
+    """Deepest nesting of [ and { outside strings (counted before parsing, so no RecursionError)."""
+    depth = best = 0
+    for m in _BRACKET.finditer(_STRING.sub("", text)):
+        if m.group() in "[{":
+            depth += 1
+            best = max(best, depth)
+        else:
+            depth -= 1
+    return best
+
+
+def _bounded_int(text: str):
+    """JSON integers of more than 30 digits are not numbers a grader needs (and int() of a huge one is slow)."""
+    return int(text) if len(text) <= 30 else float("inf")
 
 
 CheckFn = Callable[[Context, float], CheckResult]
@@ -135,13 +226,26 @@ class Check:
     var: str = "model"   # the student's variable the check is about (for messages)
 
     def run(self, ctx: Context, points: float) -> CheckResult:
+        """Never raises: a check that cannot judge says so, and the notebook's other checks still count."""
         try:
-            return self.fn(ctx, points)
+            result = self.fn(ctx, points)
+            if not isinstance(result, CheckResult):
+                raise TypeError(f"check returned {type(result).__name__}")
+            return result
         except ArtifactProblem as problem:
             return problem_result(self.name, points, problem, ctx.lang, self.var)
+        except ModelProblem as exc:
+            key = "model_limit" if exc.limit else "model_unusable"
+            return CheckResult(self.name, 0.0, points, found=msg(key, ctx.lang, why=shown(str(exc))),
+                               hint=msg("model_hint", ctx.lang))
         except RebuildError as exc:
-            return CheckResult(self.name, 0.0, points, found=msg("weights_unusable", ctx.lang, why=exc),
+            return CheckResult(self.name, 0.0, points, found=msg("weights_unusable", ctx.lang, why=shown(str(exc))),
                                hint=msg("weights_hint", ctx.lang))
+        except Exception as exc:       # the grader's own failure: not the student's loss to explain
+            trace = traceback.format_exc(limit=8)
+            log.error("check %s of %s could not judge: %s\n%s", self.name, ctx.student, exc, trace)
+            return CheckResult(self.name, 0.0, points, note=msg("grader_error", ctx.lang),
+                               staff=f"{type(exc).__name__}: {shown(str(exc), 500)}\n{trace[-3000:]}")
 
 
 def problem_result(name: str, points: float, problem: ArtifactProblem, lang: str, var: str) -> CheckResult:
@@ -171,6 +275,8 @@ class Scorer:
     cells: list
     thresholds: tuple = ()
     threshold_rule: Callable[[dict], str | None] | None = None
+    models: tuple = ()              # SavedModels the scoring sandbox loads and runs
+    inputs: Callable[[Context], dict] | None = None   # grader input sets (no labels) by name
 
     def check_names(self) -> list[str]:
         return [c.name for cell in self.cells for c in cell.checks]

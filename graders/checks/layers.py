@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from typing import Callable
 
 from ..messages import msg
-from .base import Check, CheckResult, Context
+from .base import Check, CheckResult, Context, shown
+
+MAX_LAYERS = 200        # a longer layer list is not a model of this course
 
 
 @dataclass(frozen=True)
@@ -35,11 +38,17 @@ class Layer:
         return f"{self.kind}({', '.join(extra)})" if extra else self.kind
 
 
+def _num(v):
+    return v if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+
 def _found_layer(raw: dict) -> Layer:
     shape = raw.get("output_shape")
-    out = tuple(shape[1:]) if isinstance(shape, list) and shape else None
-    return Layer(kind=str(raw.get("class_name")), output=out, inputs=raw.get("in_features"), params=raw.get("params"),
-                 activation=raw.get("activation"), rate=raw.get("rate"))
+    out = tuple(shape[1:8]) if isinstance(shape, list) and shape else None
+    act = raw.get("activation")
+    return Layer(kind=shown(raw.get("class_name"), 40), output=out, inputs=_num(raw.get("in_features")),
+                 params=_num(raw.get("params")), activation=shown(act, 40) if act is not None else None,
+                 rate=_num(raw.get("rate")))
 
 
 _FIELD_NAMES = {
@@ -86,27 +95,35 @@ def compare_layers(found: list[Layer], expected: list[Layer], lang: str = "ko") 
     return diffs
 
 
-def layer_structure(name: str, artifact: str, expected: list[Layer], hint_key: str, ignore: tuple = ()) -> Check:
+def layer_structure(name: str, artifact: str, expected: list[Layer], hint_key: str, ignore: tuple = (),
+                    source: Callable[[Context], list] | None = None, drop_trailing: tuple = ()) -> Check:
     """All points when every layer matches; the message lists each difference.
 
-    ``ignore``: layer kinds left out of the comparison (e.g. activation modules in
-    PyTorch, which may equally be written as functions in ``forward``).
+    ``source``: where the found layers come from (default: the artifact's ``layers``), e.g. the
+    scoring sandbox's description of the saved model.  ``ignore``: layer kinds left out of the
+    comparison (e.g. Flatten, which a model that takes flat vectors does not need).
+    ``drop_trailing``: kinds removed from the end (an output activation another check judges).
     """
 
     def run(ctx: Context, points: float) -> CheckResult:
-        data = ctx.json(artifact)
-        found = [_found_layer(l) for l in data.get("layers", [])
-                 if isinstance(l, dict) and l.get("class_name") not in ignore]
-        diffs = compare_layers(found, expected, ctx.lang)
+        raw = source(ctx) if source is not None else ctx.json(artifact).get("layers", [])
+        if not isinstance(raw, list):
+            raw = []
+        found = [_found_layer(l) for l in raw[:MAX_LAYERS] if isinstance(l, dict) and l.get("class_name") not in ignore]
+        while found and found[-1].kind in drop_trailing:
+            found.pop()
+        want = [l for l in expected if l.kind not in ignore]
+        diffs = compare_layers(found, want, ctx.lang)
         if not diffs:
             return CheckResult(name, points, points)
-        shown = diffs[:6]
+        shown_diffs = diffs[:6]
         return CheckResult(
             name, 0.0, points,
-            expected=" → ".join(l.label() for l in expected),
-            found=" → ".join(l.label() for l in found) + "\n   " + "\n   ".join(
-                f"- {what}: {msg('expected', ctx.lang)} {want}, {msg('found', ctx.lang)} {have}"
-                for what, want, have in shown),
+            expected=" → ".join(l.label() for l in want),
+            found=shown(" → ".join(l.label() for l in found[:20]) + (" …" if len(found) > 20 else ""), 600)
+            + "\n   " + "\n   ".join(
+                f"- {what}: {msg('expected', ctx.lang)} {w}, {msg('found', ctx.lang)} {shown(have, 80)}"
+                for what, w, have in shown_diffs),
             hint=msg(hint_key, ctx.lang))
 
     return Check(name, run)

@@ -5,7 +5,7 @@ import re
 from typing import Callable
 
 from ..messages import msg
-from .base import Check, CheckResult, Context, finite
+from .base import Check, CheckResult, Context, finite, shown
 
 
 def snake(name) -> str:
@@ -24,9 +24,9 @@ def field_equals(name: str, artifact: str, field: str, expected: str, hint_key: 
             return CheckResult(name, 0.0, points, expected=expected, found=msg("not_compiled", ctx.lang),
                                hint=msg(hint_key, ctx.lang))
         got = data.get(field)
-        if got is not None and normalize(got) == normalize(expected):
+        if isinstance(got, str) and len(got) < 200 and normalize(got) == normalize(expected):
             return CheckResult(name, points, points)
-        return CheckResult(name, 0.0, points, expected=expected, found=str(got), hint=msg(hint_key, ctx.lang))
+        return CheckResult(name, 0.0, points, expected=expected, found=shown(got, 120), hint=msg(hint_key, ctx.lang))
 
     return Check(name, run)
 
@@ -42,9 +42,12 @@ def field_contains(name: str, artifact: str, field: str, expected: str, hint_key
             return CheckResult(name, 0.0, points, expected=expected, found=msg("not_compiled", ctx.lang),
                                hint=msg(hint_key, ctx.lang))
         got = data.get(field) or []
-        if any(snake(v) in accepted for v in got):
+        if not isinstance(got, list):
+            got = [got]
+        if any(snake(v) in accepted for v in got[:50]):
             return CheckResult(name, points, points)
-        return CheckResult(name, 0.0, points, expected=f"[{expected!r}]", found=str(got), hint=msg(hint_key, ctx.lang))
+        return CheckResult(name, 0.0, points, expected=f"[{expected!r}]", found=shown(got, 120),
+                           hint=msg(hint_key, ctx.lang))
 
     return Check(name, run)
 
@@ -63,6 +66,6 @@ def reported_matches(name: str, artifact: str, measure: Callable[[Context], floa
         if finite(got) and abs(float(got) - reference) <= tol:
             return CheckResult(name, points, points)
         return CheckResult(name, 0.0, points, expected=msg(expected_key, ctx.lang, ref=reference, tol=tol),
-                           found=f"{var} = {got!r}", hint=msg(hint_key, ctx.lang))
+                           found=f"{var} = {shown(got, 80)}", hint=msg(hint_key, ctx.lang))
 
     return Check(name, run, var=var)

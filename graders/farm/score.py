@@ -11,18 +11,20 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Float, Unicode
+from traitlets import Bool, Float, Integer, Unicode
 
 from .. import gradebook
 from ..checks import CheckResult, Context
 from ..config import load_config
 from ..messages import msg
 from ..scorers import registry
+from . import measure
 
 CHECKS_SUFFIX = ".checks.json"
 
@@ -45,10 +47,57 @@ def _student_errors(nb) -> dict[str, str]:
     return found
 
 
+def _model_options(ctx: Context, saved) -> dict:
+    """Options the export recorded with a model (input layout, fixed batch), checked as data."""
+    options = dict(saved.options)
+    if not saved.artifact:
+        return options
+    try:
+        data = ctx.json(saved.artifact)
+    except Exception:
+        return options
+    layout = data.get("layout")
+    if (isinstance(layout, list) and 1 <= len(layout) <= 3 and all(isinstance(d, int) and 0 < d <= 784 for d in layout)
+            and _prod(layout) == 784):
+        options["layout"] = layout
+    fixed = data.get("fixed_batch")
+    if isinstance(fixed, int) and not isinstance(fixed, bool) and 1 <= fixed <= 4096:
+        options["fixed_batch"] = fixed
+    return options
+
+
+def _prod(values) -> int:
+    out = 1
+    for v in values:
+        out *= v
+    return out
+
+
 class ScoreArtifacts(NbGraderPreprocessor):
     language = Unicode("ko").tag(config=True)
     max_artifact_mb = Float(64).tag(config=True)
     config_path = Unicode("", help="course_config.py to read (default: the course root)").tag(config=True)
+    sandbox = Bool(True, help="Run the scoring sandbox in bubblewrap (False only with --no-sandbox)").tag(config=True)
+    gpu = Bool(False, help="Give the scoring sandbox the GPU").tag(config=True)
+    public_code = Unicode("", help="Folder holding the dlcourse package").tag(config=True)
+    public_data = Unicode("", help="Folder of public data files").tag(config=True)
+    measure_memory_gb = Float(8.0, help="Address-space limit of the scoring sandbox (GiB)").tag(config=True)
+    measure_seconds = Integer(240, help="Wall-time limit of the scoring sandbox (s)").tag(config=True)
+
+    def _measurer(self, scorer, ctx: Context, artifacts: Path):
+        settings = measure.Settings(
+            sandbox=self.sandbox, memory_gb=self.measure_memory_gb, cpu_seconds=self.measure_seconds,
+            wall_seconds=self.measure_seconds, max_model_mb=self.max_artifact_mb, gpu=self.gpu,
+            public_code=self.public_code, public_data=self.public_data, language=self.language)
+
+        def run() -> dict:
+            data = scorer.inputs(ctx) if scorer.inputs else {}
+            jobs = [replace(m, options=tuple(_model_options(ctx, m).items())) for m in scorer.models]
+            result = measure.run(jobs, artifacts, data, settings)
+            ctx.cache["measure_seconds"] = result.pop("_seconds", None)
+            return result
+
+        return run
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
@@ -63,7 +112,8 @@ class ScoreArtifacts(NbGraderPreprocessor):
         artifacts = Path(run.get("artifacts", "/nonexistent"))
         ctx = Context(artifacts=artifacts, thresholds=assignment.thresholds, lang=self.language,
                       max_artifact_bytes=int(self.max_artifact_mb * 2**20), secrets=cfg,
-                      student=info["student"])
+                      student=info["student"], models=tuple(scorer.models))
+        ctx.measurer = self._measurer(scorer, ctx, artifacts)
         try:
             results = scorer.score(ctx, assignment.points)
         finally:
@@ -107,8 +157,9 @@ class ScoreArtifacts(NbGraderPreprocessor):
 
         summary = {
             "student": info["student"], "assignment": info["assignment"], "notebook": notebook_id,
-            "run": {k: status.get(k) for k in ("seconds", "sandboxed", "kernel_dead", "notebook_timed_out",
-                                               "skipped_cells", "worker", "prestarted")},
+            "run": {**{k: status.get(k) for k in ("seconds", "sandboxed", "kernel_dead", "notebook_timed_out",
+                                                  "skipped_cells", "worker", "prestarted")},
+                    "measure_seconds": ctx.cache.get("measure_seconds")},
             "notes": notes,
             "cells": {gid: [r.as_dict() for r in res] for gid, res in results.items()},
         }

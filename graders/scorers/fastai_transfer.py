@@ -1,12 +1,12 @@
 """Scorer of `fastai_transfer`: DataLoaders from file names, vision_learner on the course body, fine_tune.
 
-The fine-tuned model leaves the sandbox as a safetensors state_dict; the grader rebuilds
-the architecture vision_learner makes (fastai's create_vision_model on the course body),
-loads it strictly and measures the error rate on hidden digits itself.
+The fine-tuned model leaves the kernel as a safetensors state_dict; the scoring sandbox
+builds the architecture vision_learner makes (fastai's create_vision_model on the course
+body), checks every tensor's shape before loading, loads it strictly, and runs it on the
+hidden digits; the labels and the comparison stay here.
 """
-import numpy as np
 
-from ..checks import accuracy_thresholds, behaviour, GradedCell, hidden_accuracy, RebuildError, Scorer
+from ..checks import accuracy_thresholds, behaviour, GradedCell, hidden_accuracy, model_accuracy, SavedModel, Scorer
 from ..messages import msg
 from .data import hidden_mnist
 
@@ -21,54 +21,34 @@ def _hidden_digits(ctx):
     return x[keep], y[keep]
 
 
-def _state(ctx, d):
-    from safetensors import SafetensorError
-    from safetensors.numpy import load_file
+def _inputs(ctx):
+    from ..assets_fastai import to_model_input
 
-    path = ctx._path(str(d.get("weights_file", "fastai_state.safetensors")))
-    try:
-        return path, load_file(str(path))
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise RebuildError(f"weights file: {exc}") from None
+    x, _ = _hidden_digits(ctx)
+    return {"hidden": to_model_input(x).numpy()}     # exactly what the validation DataLoader feeds the model
 
 
-def _accuracy(ctx, artifact, x, y):
-    from ..assets_fastai import rebuild_and_predict
-
-    d = ctx.json(artifact)
-    path, state = _state(ctx, d)
-    matrices = [v for v in state.values() if v.ndim == 2]
-    if not matrices:
-        raise RebuildError("no linear head in the state_dict")
-    vocab = d.get("vocab") or []
-    n_out = int(matrices[-1].shape[0])
-    try:
-        pred = rebuild_and_predict(path, x, n_out=n_out)
-    except RuntimeError as exc:   # strict load_state_dict: not the architecture vision_learner builds
-        raise RebuildError(str(exc).splitlines()[0][:200]) from None
+def _accuracy(ctx, y):
+    result = ctx.model("trained")
+    vocab = result.get("vocab") if isinstance(result.get("vocab"), list) else []
+    n_out = result.get("n_out") if isinstance(result.get("n_out"), int) else len(vocab)
     # an output with no class name (more outputs than classes) is a wrong answer
-    names = np.array([DIGITS.get(v, -1) for v in vocab] + [-1] * max(0, n_out - len(vocab)))
-    return float((names[pred] == y).mean())
+    names = [DIGITS.get(v, -1) for v in vocab[:n_out]] + [-1] * max(0, n_out - len(vocab))
+    return model_accuracy(ctx, "trained", "hidden", list(y), names=names)
 
 
-def _pretrained_distance(ctx, d):
-    from safetensors.numpy import load_file
-
-    _, state = _state(ctx, d)
-    body = load_file(str(ctx.secrets.public_data_dir / "digit_body.safetensors"))
-    dists = [np.linalg.norm(state["0." + k] - w) / np.linalg.norm(w)
-             for k, w in body.items() if w.ndim == 4 and state.get("0." + k) is not None
-             and state["0." + k].shape == w.shape]
-    return max(dists) if dists and len(dists) == sum(w.ndim == 4 for w in body.values()) else None
+def _pretrained_distance(ctx):
+    dist = ctx.model("trained").get("body_distance")
+    return float(dist) if isinstance(dist, (int, float)) and not isinstance(dist, bool) else None
 
 
 def _pretrained_ok(d, ctx):
-    dist = _pretrained_distance(ctx, d)
+    dist = _pretrained_distance(ctx)
     return dist is not None and dist < PRETRAINED_TOLERANCE
 
 
 def _pretrained_found(d, ctx):
-    dist = _pretrained_distance(ctx, d)
+    dist = _pretrained_distance(ctx)
     return msg("pretrained_found", ctx.lang, dist="-" if dist is None else f"{dist:.0%}")
 
 
@@ -89,6 +69,9 @@ SCORER = Scorer(
     notebook="fastai_transfer",
     thresholds=("accuracy_floor", "accuracy_target"),
     threshold_rule=accuracy_thresholds,
+    models=(SavedModel("trained", "fastai_state", "fastai_state.safetensors", artifact="fastai_training",
+                       inputs=("hidden",), options=(("body", "@public/digit_body.safetensors"),)),),
+    inputs=_inputs,
     cells=[
         GradedCell("check_data", answer_id="make_dls", checks=[
             behaviour("vocab", "fastai_data", lambda d, ctx: d.get("vocab") == VOCAB, "vocab_expected",
@@ -108,7 +91,7 @@ SCORER = Scorer(
                       "pretrained_hint", var="learn"),
             behaviour("fine_tuned", "fastai_training", _fine_tuned_ok, "fine_tuned_expected", _fine_tuned_found,
                       "fine_tuned_hint", var="learn"),
-            hidden_accuracy("hidden_accuracy", "fastai_training", data=_hidden_digits, measure=_accuracy,
+            hidden_accuracy("hidden_accuracy", labels=lambda ctx: _hidden_digits(ctx)[1], measure=_accuracy,
                             hint_key="fastai_accuracy_hint"),
         ]),
     ],

@@ -1,20 +1,37 @@
 """Scorer of `pytorch_mnist`: nn.Module, loss/optimizer, training loop (judged by behaviour), evaluation."""
 from ..checks import (
     accuracy_thresholds, behaviour, field_equals, GradedCell, hidden_accuracy, Layer, layer_structure,
-    logits_output, loss_fell, reported_matches, Scorer, torch_mlp_accuracy)
+    logits_output, model_accuracy, reported_matches, SavedModel, Scorer, trained_model)
 from ..messages import msg
 from .data import hidden_mnist, public_test_mnist
 
+# The computation torch.export traced, in the order forward runs it (functional or module activations alike);
+# a final softmax/log_softmax is left to the `logits` check.
 EXPECTED_LAYERS = [
     Layer("Linear", inputs=784, output=(128,), params=784 * 128 + 128),
+    Layer("ReLU"),
     Layer("Linear", inputs=128, output=(10,), params=128 * 10 + 10),
 ]
-ACTIVATIONS = ("ReLU", "Sigmoid", "Tanh", "LeakyReLU", "GELU", "Softmax", "LogSoftmax")
+SCALE = 1 / 255
+
+MODELS = (
+    SavedModel("defined", "torch_export", "torch_def.pt2", artifact="torch_model", inputs=("public",),
+               describe=True, options=(("scale", SCALE),)),
+    SavedModel("trained", "torch_export", "torch_trained.pt2", artifact="torch_training", inputs=("hidden", "public"),
+               options=(("scale", SCALE),)),
+)
+
+
+def _inputs(ctx):
+    return {"hidden": hidden_mnist(ctx)[0], "public": public_test_mnist(ctx)[0]}
+
+
+def _layers(ctx):
+    return (ctx.model("defined").get("describe") or {}).get("layers")
 
 
 def _public_test_accuracy(ctx):
-    x, y = public_test_mnist(ctx)
-    return torch_mlp_accuracy(ctx, "torch_training", x, y)
+    return model_accuracy(ctx, "trained", "public", public_test_mnist(ctx)[1])
 
 
 def _optimizer_ok(d, ctx=None):
@@ -42,8 +59,8 @@ def _learns_ok(d, ctx=None):
     return d.get("loss_after", 9e9) < 0.5 * d.get("loss_before", 0)
 
 
-def _loader_ok(d, ctx=None):
-    return d.get("loader_batch_size") == 64 and d.get("loader_items") == 3500
+def _loader_ok(d, ctx):
+    return d.get("loader_batch_size") == 64 and d.get("loader_items") == ctx.secrets.split["train"]
 
 
 
@@ -52,10 +69,13 @@ SCORER = Scorer(
     notebook="pytorch_mnist",
     thresholds=("accuracy_floor", "accuracy_target", "evaluate_tolerance"),
     threshold_rule=accuracy_thresholds,
+    models=MODELS,
+    inputs=_inputs,
     cells=[
         GradedCell("check_model", answer_id="model_def", checks=[
-            layer_structure("architecture", "torch_model", EXPECTED_LAYERS, "torch_layers_hint", ignore=ACTIVATIONS),
-            logits_output("logits", "torch_forward", classes=10, hint_key="logits_hint"),
+            layer_structure("architecture", "torch_model", EXPECTED_LAYERS, "torch_layers_hint", source=_layers,
+                            drop_trailing=("Softmax", "LogSoftmax")),
+            logits_output("logits", "defined", "public", classes=10, hint_key="logits_hint"),
         ]),
         GradedCell("check_setup", answer_id="loss_optimizer", checks=[
             field_equals("loss_fn", "torch_setup", "criterion", "CrossEntropyLoss", "value_hint_criterion", require=None),
@@ -79,8 +99,12 @@ SCORER = Scorer(
                                           after=f"{d.get('loss_after', 0):.3f}"), "loop_learns_hint"),
         ]),
         GradedCell("check_training", answer_id="train_model", checks=[
-            loss_fell("trained", "torch_training", history_hint="losses_hint", var="losses"),
-            hidden_accuracy("hidden_accuracy", "torch_training", data=hidden_mnist, measure=torch_mlp_accuracy),
+            trained_model("trained", "torch_training", _public_test_accuracy, better_than=0.2,
+                          found_key="torch_trained_chance", hint_key="torch_trained_hint",
+                          history_hint="losses_hint", var="losses"),
+            hidden_accuracy("hidden_accuracy", labels=lambda ctx: hidden_mnist(ctx)[1],
+                            measure=lambda ctx, y: model_accuracy(ctx, "trained", "hidden", y),
+                            hint_key="torch_accuracy_hint"),
         ]),
         GradedCell("check_evaluate", answer_id="evaluate_model", checks=[
             reported_matches("evaluated", "value_test_acc", _public_test_accuracy, "evaluate_tolerance",

@@ -5,7 +5,7 @@ course model's own scores stay here.
 """
 from dlcourse.export import RATIO_CASES, THRESHOLDS
 
-from ..checks import accuracy_thresholds, behaviour, GradedCell, hidden_accuracy, Scorer
+from ..checks import accuracy_thresholds, behaviour, GradedCell, hidden_accuracy, RebuildError, Scorer, shown
 from ..messages import msg
 from .data import sentiment_reference
 
@@ -14,9 +14,10 @@ BOUNDARY = 0.002   # reviews this close to a threshold may fall either side
 
 
 def _is_result_list(desc, n):
-    return (desc.get("type") == "list" and desc.get("length") == n
-            and all(i.get("type") == "dict" and i.get("label") in LABELS and isinstance(i.get("score"), float)
-                    and 0 <= i["score"] <= 1 for i in desc.get("items", [])))
+    items = desc.get("items") if isinstance(desc, dict) else None
+    return (isinstance(items, list) and desc.get("type") == "list" and desc.get("length") == n
+            and all(isinstance(i, dict) and i.get("type") == "dict" and i.get("label") in LABELS
+                    and isinstance(i.get("score"), float) and 0 <= i["score"] <= 1 for i in items))
 
 
 def _structure_ok(d, ctx):
@@ -25,34 +26,39 @@ def _structure_ok(d, ctx):
 
 def _structure_found(d, ctx):
     b = d.get("batch", {})
-    return f"type={b.get('type')}, length={b.get('length')}, items={str(b.get('items', b.get('value')))[:150]}"
+    return f"type={shown(b.get('type'), 40)}, length={shown(b.get('length'), 20)}, items={shown(b.get('items', b.get('value')), 150)}"
+
+
+def _label(p):
+    """A label string as the model means it: 'POSITIVE', 'positive' and ' Positive ' are one label."""
+    return p.strip().upper() if isinstance(p, str) else None
 
 
 def _labels_ok(d, ctx):
     preds = d.get("predictions")
-    return isinstance(preds, list) and len(preds) == d.get("n_inputs") and all(p in LABELS for p in preds)
+    return (isinstance(preds, list) and len(preds) == d.get("n_inputs")
+            and all(_label(p) in LABELS for p in preds))
 
 
 def _labels_found(d, ctx):
     preds = d.get("predictions")
-    shown = preds[:3] if isinstance(preds, list) else preds
-    return msg("labels_found", ctx.lang, type=d.get("type"), n=len(preds) if isinstance(preds, list) else "-",
-               sample=str(shown)[:120])
+    sample = preds[:3] if isinstance(preds, list) else preds
+    return msg("labels_found", ctx.lang, type=shown(d.get("type"), 40), n=len(preds) if isinstance(preds, list) else "-",
+               sample=shown(sample, 120))
 
 
-def _accuracy(ctx, artifact, texts, labels):
-    from ..checks import RebuildError
-
-    d = ctx.json(artifact)
+def _accuracy(ctx, labels):
+    """Share of hidden reviews labelled right; labels inside result dicts count (batch_labels judges the form)."""
+    d = ctx.json("sentiment_predictions")
     preds = d.get("predictions")
     if not isinstance(preds, list) or len(preds) != len(labels):
         raise RebuildError(msg("labels_unusable", ctx.lang))
-    return sum(p == t for p, t in zip(preds, labels)) / len(labels)
+    got = [_label(p.get("label")) if isinstance(p, dict) else _label(p) for p in preds]
+    return sum(p == t for p, t in zip(got, labels)) / len(labels)
 
 
-def _hidden(ctx):
-    ref = sentiment_reference(ctx)
-    return [r["text"] for r in ref], [r["label"] for r in ref]
+def _hidden_labels(ctx):
+    return [r["label"] for r in sentiment_reference(ctx)]
 
 
 def _ratio_ok(d, ctx):
@@ -64,7 +70,9 @@ def _ratio_ok(d, ctx):
 
 
 def _ratio_found(d, ctx):
-    return ", ".join(f"{c.get('input')} → {c.get('output', c.get('error'))}" for c in (d.get("cases") or [])[:2])
+    cases = d.get("cases") if isinstance(d.get("cases"), list) else []
+    return ", ".join(f"{shown(c.get('input'), 80)} → {shown(c.get('output', c.get('error')), 80)}"
+                     for c in cases[:2] if isinstance(c, dict))
 
 
 def _expected_kept(ctx, threshold):
@@ -74,23 +82,41 @@ def _expected_kept(ctx, threshold):
     return sure, unsure
 
 
+def _pairs_ok(c) -> bool:
+    """Kept items are (review, label) pairs: two items, the second a label string (any case)."""
+    seconds = c.get("seconds") or []
+    sizes = c.get("sizes") or []
+    return (not c.get("kept")) or (sizes == [2] and bool(seconds) and all(_label(s) in LABELS for s in seconds))
+
+
 def _confident_ok(d, ctx):
     cases = d.get("cases") or []
-    if [c.get("threshold") for c in cases] != THRESHOLDS:
+    if not isinstance(cases, list) or [c.get("threshold") for c in cases if isinstance(c, dict)] != THRESHOLDS:
         return False
     for c in cases:
         sure, unsure = _expected_kept(ctx, c["threshold"])
-        kept = set(c.get("kept") or [])
-        if c.get("unknown") or not sure <= kept or kept - sure - unsure:
+        kept = set(k for k in (c.get("kept") or []) if isinstance(k, int))
+        if c.get("unknown") or not sure <= kept or kept - sure - unsure or not _pairs_ok(c):
             return False
+    boundary = d.get("boundary")
+    if isinstance(boundary, dict) and boundary.get("kept") is False:
+        return False            # a review whose score equals the threshold was dropped: `>` instead of `>=`
     return True
 
 
 def _confident_found(d, ctx):
     parts = []
-    for c in d.get("cases") or []:
+    cases = d.get("cases") if isinstance(d.get("cases"), list) else []
+    for c in cases[:2]:
+        if not isinstance(c, dict) or c.get("threshold") not in THRESHOLDS:
+            continue
         sure, _ = _expected_kept(ctx, c["threshold"])
         parts.append(msg("confident_found", ctx.lang, t=c["threshold"], kept=len(c.get("kept") or []), want=len(sure)))
+        if not _pairs_ok(c):
+            parts.append(msg("confident_pairs_found", ctx.lang, second=shown((c.get("seconds") or ["?"])[0], 40)))
+    boundary = d.get("boundary")
+    if isinstance(boundary, dict) and boundary.get("kept") is False:
+        parts.append(msg("confident_boundary_found", ctx.lang))
     return "; ".join(parts)
 
 
@@ -107,7 +133,7 @@ SCORER = Scorer(
         GradedCell("check_labels", answer_id="predict_labels", checks=[
             behaviour("batch_labels", "sentiment_predictions", _labels_ok, "labels_expected", _labels_found,
                       "labels_hint", var="predict_labels"),
-            hidden_accuracy("hidden_accuracy", "sentiment_predictions", data=_hidden, measure=_accuracy,
+            hidden_accuracy("hidden_accuracy", labels=_hidden_labels, measure=_accuracy,
                             hint_key="sentiment_accuracy_hint"),
         ]),
         GradedCell("check_ratio", answer_id="positive_ratio", checks=[
