@@ -12,9 +12,9 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Clea
 from . import PUBLIC_DIR
 from .config import ConfigError, CourseConfig
 from .farm.execute import SandboxedExecute
-from .farm.sanitize import RestoreCells
+from .farm.sanitize import RedactHiddenInputs, RestoreCells
 from .farm.score import CHECKS_SUFFIX, ScoreArtifacts
-from .feedback import FeedbackExporter, HideGraderOutputs
+from .feedback import FeedbackExporter, FeedbackOutputs, HideGraderOutputs, SafeOutputs
 from .intake.deadlines import ApplyExtensions
 from .intake.late import CourseLatePenalty, LateNotice
 
@@ -57,8 +57,9 @@ def apply_settings(c, cfg: CourseConfig, argv=(), remote: bool = False) -> None:
     c.RestoreCells.config_path = str(cfg.path)
     c.Autograde.autograde_preprocessors = [
         SandboxedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
-        ScoreArtifacts, ApplyExtensions, AssignLatePenalties, CheckCellMetadata,
+        ScoreArtifacts, RedactHiddenInputs, ApplyExtensions, AssignLatePenalties, CheckCellMetadata,
     ]
+    c.RedactHiddenInputs.grading_inputs = str(cfg.grading_inputs_dir)
     # deadlines: EXTENSIONS into the gradebook, then LATE_POLICY as nbgrader's late-submission plugin
     c.ApplyExtensions.extensions = {s: dict(per) for s, per in cfg.extensions.items()}
     late = cfg.late_policy
@@ -88,9 +89,23 @@ def apply_settings(c, cfg: CourseConfig, argv=(), remote: bool = False) -> None:
     c.ScoreArtifacts.language = cfg.language
     c.ScoreArtifacts.max_artifact_mb = float(sb.max_artifact_mb)
     c.ScoreArtifacts.config_path = str(cfg.path)
+    # the scoring sandbox: same walls as the student's kernel, a fresh one per submission
+    c.ScoreArtifacts.sandbox = sandbox_enabled(cfg)
+    c.ScoreArtifacts.gpu = gpu_wanted(cfg)
+    c.ScoreArtifacts.public_code = str(PUBLIC_DIR)
+    c.ScoreArtifacts.public_data = str(cfg.public_data_dir)
+    c.ScoreArtifacts.measure_memory_gb = float(sb.memory_gb)
 
+    # outputs are data in every page made from a notebook: formgrader's exporter is an HTMLExporter
+    # built from this config (SafeOutputs before its templates, which then sanitize once more)
+    c.HTMLExporter.sanitize_html = True
+    c.HTMLExporter.skip_svg_encoding = False
+    c.HTMLExporter.preprocessors = [SafeOutputs]
+    c.SafeOutputs.language = cfg.language
+    c.FeedbackExporter.preprocessors = []       # feedback: FeedbackOutputs below, after GetGrades
+    c.FeedbackOutputs.grading_inputs = str(cfg.grading_inputs_dir)
     c.GenerateFeedback.preprocessors = [GetGrades, LateNotice, ClearHiddenTests, HideGraderOutputs,
-                                        CSSHTMLHeaderPreprocessor]
+                                        FeedbackOutputs, CSSHTMLHeaderPreprocessor]
     c.LateNotice.language = cfg.language
     c.LateNotice.policy = {} if late is None else {"penalty_per_day": late.penalty_per_day,
                                                    "max_days_late": late.max_days_late,

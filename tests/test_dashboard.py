@@ -393,6 +393,7 @@ def test_serve_refuses_without_the_token_and_is_read_only(served):
     assert status == 200 and headers["Content-Type"].startswith("text/html")
     assert b'id="matrix"' in body and headers["Cache-Control"] == "no-store"
     assert "default-src 'none'" in headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in headers["Content-Security-Policy"].split("script-src")[1].split(";")[0]
     status, _, body = _get(f"{base}/", headers={"Authorization": f"token {served.token}"})
     assert status == 200 and b'id="matrix"' in body
     status, headers, body = _get(f"{base}/?token={served.token}", method="HEAD")
@@ -453,6 +454,9 @@ def test_served_page_in_the_browser(served, page):
     assert page.goto(f"{served.url}/").status == 403
     page.goto(f"{served.url}/?token={served.token}&lang=en")
     assert page.locator("#h-matrix").inner_text() == "Scores: student × assignment"
+    page.click("#lang-toggle")          # our one script runs under the CSP (allowed by its hash)
+    assert page.locator("#h-matrix").inner_text() != "Scores: student × assignment"
+    page.click("#lang-toggle")
     late = page.locator('td.cell[data-student="late"][data-assignment="keras_mnist"]')
     assert "late" in late.inner_text()
     # the CSV link carries the token of the page's URL
@@ -532,3 +536,9 @@ def test_dashboard_of_the_graded_class_in_a_browser(graded_class, page, tmp_path
                         " return [b.clientWidth, b.scrollWidth, getComputedStyle(b).overflowX]; })()")
     assert box[0] <= 390 and box[1] > box[0] and box[2] == "auto"
     screenshot(page, "dashboard-phone")
+
+
+def test_csv_cells_never_start_a_formula():
+    from graders.dashboard.export import to_text
+    row = ["=HYPERLINK(\"http://x\")", "+1", "-1+1", "@SUM(A1)", "\tx", "\rx", "-3", "12.5", "김"]
+    assert to_text([row]) == "\"'=HYPERLINK(\"\"http://x\"\")\",'+1,'-1+1,'@SUM(A1),'\tx,\"'\rx\",-3,12.5,김\r\n"

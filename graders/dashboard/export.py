@@ -9,11 +9,16 @@ Each assignment column holds the score after nbgrader's late penalty
 and is empty when nothing was submitted.  `total` is the sum of the row (empty = 0)
 and its header carries the sum of the maximum points.  UTF-8 with a byte order mark
 (Excel then reads Korean correctly), comma separated, CRLF line ends.
+
+A CSV is data: a cell that a spreadsheet would read as a formula (it starts with = + - @,
+a tab or a carriage return — a student id such as `=HYPERLINK(...)`) gets a leading `'`,
+as OWASP advises; plain numbers (our scores) are left as they are.
 """
 from __future__ import annotations
 
 import csv
 import io
+import re
 import sys
 from pathlib import Path
 
@@ -42,9 +47,21 @@ def table(data: GradebookData) -> list[list[str]]:
     return out
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+def cell_text(value) -> str:
+    """One CSV cell that no spreadsheet runs as a formula."""
+    text = "" if value is None else str(value)
+    if text.startswith(FORMULA_START) and not _NUMBER.match(text):
+        return "'" + text
+    return text
+
+
 def to_text(rows: list[list[str]]) -> str:
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\r\n").writerows(rows)
+    csv.writer(buf, lineterminator="\r\n").writerows([[cell_text(v) for v in row] for row in rows])
     return buf.getvalue()
 
 

@@ -3,10 +3,16 @@
 Both languages are in the page; a button switches them (the default comes from
 course_config LANGUAGE or --lang).  No external URLs: CSS and the small script are
 inline, plots are SVG data URIs.  Numbers carry data-* attributes for tests and tools.
+
+Student bytes (ids, names, assignment names) are escaped by Jinja's autoescape, and the page's
+Content-Security-Policy (a meta tag here; a header too in serve.py) lets only our one script run,
+named by its SHA-256: inline script anyone slipped into the page would not run.
 """
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
 from pathlib import Path
 
 from . import DashboardError
@@ -14,6 +20,22 @@ from .analysis import AT_RISK_PERCENT, Dashboard, build
 from .data import GradebookData, load
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+# the page's only script: the language button
+LANG_TOGGLE_JS = """
+(function () {
+  var root = document.documentElement, button = document.getElementById("lang-toggle");
+  button.addEventListener("click", function () {
+    var en = !root.classList.contains("show-en");
+    root.classList.toggle("show-en", en);
+    root.lang = en ? "en" : "ko";
+    button.setAttribute("aria-pressed", en ? "true" : "false");
+  });
+})();
+"""
+SCRIPT_HASH = "sha256-" + base64.b64encode(hashlib.sha256(LANG_TOGGLE_JS.encode("utf-8")).digest()).decode("ascii")
+CSP = (f"default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src '{SCRIPT_HASH}'; "
+       "object-src 'none'; base-uri 'none'; form-action 'none'")
 
 
 def num(x: float | None, digits: int = 2) -> str:
@@ -55,8 +77,9 @@ def render(board: Dashboard, lang: str = "ko", extra_links: dict | None = None) 
             for a in data.assignments if a.due is not None]
     figures = {s.info.name: plots.distribution(s.scores, s.info.max_score) for s in board.summaries}
     offset = dt.datetime.now(tz).strftime("%z")
+    from markupsafe import Markup
     return _env().get_template("dashboard.html.j2").render(
-        b=board, d=data, lang=lang, local=local, tz_name=f"UTC{offset[:3]}:{offset[3:]}" if offset else "UTC",
+        script=Markup(LANG_TOGGLE_JS), csp=CSP, b=board, d=data, lang=lang, local=local, tz_name=f"UTC{offset[:3]}:{offset[3:]}" if offset else "UTC",
         figures=figures, timeline=plots.timeline(board.per_day, dues), cjk=plots.cjk_font() is not None,
         links=extra_links or {})
 

@@ -21,6 +21,7 @@ import multiprocessing
 import os
 import tempfile
 import time
+import traceback
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from traitlets.config import Config
 from ..config import CourseConfig
 from ..nbgrader_settings import apply_settings
 from . import ledger
+from .sanitize import MAX_JSON_DEPTH, notebook_shape_problem
 from .score import CHECKS_SUFFIX
 
 MAX_NOTEBOOK_MB = 50  # a submitted notebook larger than this is not opened (outputs are cleared before grading anyway)
@@ -105,9 +107,15 @@ def validate_submission(cfg: CourseConfig, assignment: str, student: str) -> str
         except UnicodeDecodeError as exc:
             return (f"{rel} is not UTF-8 text (byte {exc.start}: {exc.reason}). "
                     "Fix: ask the student to download the .ipynb again from JupyterLab and resubmit")
+        # json and nbformat recurse: a deep nesting would stop the grader (RecursionError), so the
+        # depth is measured first, without parsing
+        shape = notebook_shape_problem(raw, MAX_JSON_DEPTH)
+        if shape:
+            return (f"{rel} is not a notebook JupyterLab saves: {shape}. "
+                    "Fix: ask the student to resubmit the notebook as saved by JupyterLab")
         try:
             version = json.loads(raw).get("nbformat")
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, RecursionError):
             version = 4                          # reported as not JSON / not a notebook below
         if version != 4:
             return (f"{rel} is in notebook format {version!r}, not 4. "
@@ -123,7 +131,7 @@ def validate_submission(cfg: CourseConfig, assignment: str, student: str) -> str
             return (f"{path.relative_to(cfg.root)} does not follow the notebook format "
                     f"({str(exc).splitlines()[0]}). Fix: resubmit the notebook saved by JupyterLab")
         except Exception as exc:
-            return f"{path.relative_to(cfg.root)} cannot be read ({type(exc).__name__}: {exc})"
+            return f"{path.relative_to(cfg.root)} cannot be read ({type(exc).__name__}: {str(exc)[:200]})"
     return None
 
 
@@ -136,7 +144,42 @@ def _last_error(log: str) -> str:
 
 
 def grade_one(api, cfg: CourseConfig, assignment: str, student: str) -> Outcome:
+    """One submission, whatever it holds: an error of any kind is this student's outcome (with the
+    traceback in autograded/<student>/<assignment>/.autograde.log), never the end of the batch."""
     start = time.perf_counter()
+    try:
+        return _grade_one(api, cfg, assignment, student, start)
+    except BaseException as exc:            # noqa: BLE001 — KeyboardInterrupt/SystemExit still end the batch
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        log = _staff_log(cfg, assignment, student, traceback.format_exc())
+        try:
+            ledger.forget(cfg, assignment, student)
+        except Exception:
+            pass
+        where = f" (traceback: {log})" if log else ""
+        return Outcome(student, False, time.perf_counter() - start,
+                       f"grading failed: {type(exc).__name__}: {str(exc)[:200]}{where}")
+
+
+def _staff_log(cfg: CourseConfig, assignment: str, student: str, text: str) -> str | None:
+    """Keep a traceback for staff next to the graded notebook; the path relative to the course root."""
+    try:
+        out_dir = cfg.root / "autograded" / student / assignment
+        if out_dir.is_symlink():
+            return None
+        out_dir.mkdir(parents=True, exist_ok=True)
+        log = out_dir / ".autograde.log"
+        if log.is_symlink():
+            log.unlink()
+        with open(log, "a", encoding="utf-8") as fh:
+            fh.write(f"\n--- {time.strftime('%Y-%m-%d %H:%M:%S')} grading failed ---\n{text}")
+        return str(log.relative_to(cfg.root))
+    except Exception:
+        return None
+
+
+def _grade_one(api, cfg: CourseConfig, assignment: str, student: str, start: float) -> Outcome:
     problem = validate_submission(cfg, assignment, student)
     if problem:
         ledger.forget(cfg, assignment, student)
@@ -144,15 +187,20 @@ def grade_one(api, cfg: CourseConfig, assignment: str, student: str) -> Outcome:
     print_ = ledger.fingerprint(cfg, assignment, student)     # what is graded, taken before grading
     try:
         result = api.autograde(assignment, student, force=True, create=True)
-    except Exception as exc:  # nbgrader itself failed: report, keep going
-        result = {"success": False, "error": f"{type(exc).__name__}: {exc}", "log": ""}
+    except Exception as exc:  # nbgrader itself failed: report, keep going (traceback in the staff log)
+        result = {"success": False, "error": f"{type(exc).__name__}: {str(exc)[:300]}",
+                  "log": traceback.format_exc()}
     out_dir = cfg.root / "autograded" / student / assignment
     if out_dir.is_dir():
         (out_dir / ".autograde.log").write_text(result.get("log") or "")
     seconds = time.perf_counter() - start
     if not result.get("success"):
         ledger.forget(cfg, assignment, student)
-        return Outcome(student, False, seconds, _last_error(result.get("error") or result.get("log")))
+        log = out_dir / ".autograde.log"
+        if not log.is_file():
+            _staff_log(cfg, assignment, student, result.get("log") or result.get("error") or "")
+        where = f" (log: {log.relative_to(cfg.root)})" if log.is_file() else ""
+        return Outcome(student, False, seconds, _last_error(result.get("error") or result.get("log")) + where)
     missing = [n for n in cfg.assignment(assignment).notebooks if not (out_dir / f"{n}{CHECKS_SUFFIX}").exists()]
     if missing:
         ledger.forget(cfg, assignment, student)
