@@ -9,6 +9,7 @@
   lab [--student ID] [--port N]  JupyterLab with nbgrader's extensions, as staff or as a student
   quiz check|coverage [QUIZ]     validate a quiz bank / write docs/quiz_coverage.md
   exchange release|collect A     nbgrader exchange: release/<A> → students; their newest submissions → submitted/
+  exchange inbound [--student ID]   per-student inbound folders (identity on a shared-uid hub)
   exchange student-config [--out FILE]   the nbgrader_config.py students need
   import-lms PATH --assignment A         an LMS download (zip or folder) → submitted/
   report [--out FILE] [--lang ko|en]              staff dashboard: one self-contained HTML file
@@ -274,6 +275,12 @@ def cmd_exchange(args) -> int:
         Path(args.out).write_text(text)
         con.print(say(cfg.language, "student_config_written", out=args.out))
         return 0
+    if args.action == "inbound":
+        from .intake import say
+        made, total = exchange.make_inbound_folders(cfg, args.student or None)
+        con.print(say(cfg.language, "inbound_made", n=len(made), total=len(total),
+                      inbound=exchange.course_paths(cfg)["inbound"]))
+        return 0
     if not args.assignment:
         from .config import ConfigError
         raise ConfigError(f"exchange {args.action}: Fix: name the assignment, e.g. "
@@ -285,9 +292,9 @@ def cmd_exchange(args) -> int:
         for warning in done.warnings:
             con.print(f"[yellow]{warning}[/yellow]")
         return 0
-    got = exchange.collect_from_exchange(cfg, args.assignment)
+    got = exchange.collect_from_exchange(cfg, args.assignment, allow_unverified=args.allow_unverified)
     print("\n".join(got.lines(cfg.language)))        # plain lines (no wrapping): staff may keep them as a log
-    return 0
+    return 1 if got.problems else 0
 
 
 def cmd_import_lms(args) -> int:
@@ -349,9 +356,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(fn=cmd_lab)
 
     s = sub.add_parser("exchange", help="nbgrader exchange: release to students, collect submissions, student config")
-    s.add_argument("action", choices=["release", "collect", "student-config"])
+    s.add_argument("action", choices=["release", "collect", "inbound", "student-config"])
     s.add_argument("assignment", nargs="?")
     s.add_argument("--out", metavar="FILE", help="student-config: write the file here instead of printing it")
+    s.add_argument("--student", action="append", metavar="ID",
+                   help="inbound: make the per-student inbound folder of this student (repeat; default: the roster)")
+    s.add_argument("--allow-unverified", action="store_true",
+                   help="collect: also take flat-inbound submissions whose owner is not the student they name "
+                        "(a shared-uid hub without per-student folders; anyone can submit as anyone)")
     s.set_defaults(fn=cmd_exchange)
 
     s = sub.add_parser("import-lms", help="import notebooks downloaded from an LMS (zip or folder)")

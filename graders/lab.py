@@ -12,8 +12,11 @@ nbgrader's exchange knows a student by the OS account the server runs as, and a 
 never runs students as root.  Started by root, `--student ID` runs the server the way a
 JupyterHub with the docker-stacks images does: as `jovyan` with JUPYTERHUB_USER=ID, in a
 bubblewrap container (user, PID and IPC namespaces, no capabilities) that sees the
-system, Python, the public course helper, the exchange and the student's own folder
-(as /home/jovyan) — not the course root, the gradebook or other students' folders.
+system, Python, the public course helper, the student's own folder (as /home/jovyan) and
+of the exchange only the course's outbound (read-only) and, as its inbound, the student's
+own inbound/<student>/ — not the course root, the gradebook, other students' folders or
+their submissions.  JUPYTERHUB_USER names the student, but collect does not believe a name:
+a submission is taken only if it is named for the inbound folder it was found in.
 Started by anyone else, the server runs as that user, who must be the student (or
 jovyan on a hub image).
 """
@@ -65,8 +68,15 @@ def hub_container(cmd: list[str], cfg: CourseConfig, student: str, home: Path, r
         args += ["--ro-bind", str(root), str(root)]
     args += ["--ro-bind", str(PUBLIC_DIR), PUBLIC_CODE,
              "--ro-bind", str(cfg.public_data_dir), PUBLIC_DATA,
-             "--bind", str(cfg.exchange_dir), str(cfg.exchange_dir),
              "--bind", str(home), HUB_HOME, "--chdir", HUB_HOME]
+    # the exchange as a hub should mount it: a private, writable root (nbgrader wants to write there),
+    # the course's outbound read-only, and as the inbound only this student's own folder inbound/<student>/
+    # — classmates' submissions are out of reach, and a submission under another name is refused at collect
+    from .intake.exchange import course_paths, make_inbound_folders
+    paths = course_paths(cfg)
+    own_inbound = make_inbound_folders(cfg, [student])[1][0]
+    args += ["--tmpfs", str(paths["root"]), "--ro-bind", str(paths["outbound"]), str(paths["outbound"]),
+             "--bind", str(own_inbound), str(paths["inbound"])]
     env = {"PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin", "HOME": HUB_HOME,
            "USER": HUB_ACCOUNT, "LOGNAME": HUB_ACCOUNT, "JUPYTERHUB_USER": student, "LANG": "C.UTF-8",
            "PYTHONPATH": PUBLIC_CODE, "DLCOURSE_DATA": PUBLIC_DATA, "DLCOURSE_LANG": cfg.language,

@@ -4,6 +4,8 @@ Students in the exchange test run plain `nbgrader fetch_assignment` / `nbgrader 
 OS users: nbgrader names a submission after the user of the process (pwd, not $USER), so each
 student command runs in a bubblewrap user namespace with its own uid and an /etc/passwd that names
 it; the fourth student is the shared 'jovyan' user of a Docker-based hub with $JUPYTERHUB_USER.
+Each student sees, as the exchange's inbound, only their own inbound/<student>/ (staff make these
+with `exchange inbound`), as the documented hub mounts it; tests/test_attacks_intake.py tries the rest.
 """
 from __future__ import annotations
 
@@ -51,7 +53,7 @@ class Students:
     """Run plain nbgrader as separate OS users (bubblewrap user namespaces), each in their own folder."""
 
     def __init__(self, base: Path, cfg, users: dict[str, int]):
-        self.base, self.users = base, users
+        self.base, self.users, self.cfg = base, users, cfg
         passwd = ["root:x:0:0:root:/root:/bin/bash"] + [f"{u}:x:{uid}:{uid}::/home/{u}:/bin/sh"
                                                         for u, uid in users.items()]
         (base / "passwd").write_text("\n".join(passwd) + "\n")
@@ -74,7 +76,9 @@ class Students:
         env = {"PATH": "/usr/bin:/bin", "USER": user, "LOGNAME": user, "HOME": str(home)}
         if os_user:
             env["JUPYTERHUB_USER"] = student
+        inbound = self.cfg.exchange_dir / self.cfg.course_id / "inbound"
         cmd = ["bwrap", "--unshare-user", "--uid", uid, "--gid", uid, "--bind", "/", "/", "--dev", "/dev",
+               "--bind", str(inbound / student), str(inbound),          # the student's own inbound folder only
                "--proc", "/proc", "--ro-bind", str(self.base / "passwd"), "/etc/passwd",
                "--ro-bind", str(self.base / "group"), "/etc/group", "--chdir", str(home), NBGRADER, *args]
         return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -97,8 +101,15 @@ def _answer(home: Path, student: str, marker: str) -> None:
 
 
 def _inbound(cfg, student: str) -> list[str]:
-    inbound = cfg.exchange_dir / cfg.course_id / "inbound"
+    inbound = cfg.exchange_dir / cfg.course_id / "inbound" / student
     return sorted(p.name.rsplit("+", 3)[2] for p in inbound.iterdir() if p.name.startswith(f"{student}+{QUIZ}+"))
+
+
+def _seen_after_claim(stamp: str, claimed: str) -> bool:
+    """timestamp.txt holds when the exchange saw the submission (its ctime): at or just after nbgrader's name."""
+    from nbgrader.utils import parse_utc
+    delta = (parse_utc(stamp) - parse_utc(claimed)).total_seconds()
+    return 0 <= delta < 120
 
 
 def test_exchange_round_trip(quiz_course, tmp_path):
@@ -116,6 +127,8 @@ def test_exchange_round_trip(quiz_course, tmp_path):
     st = Students(base, cfg, {"kim01": 2101, "lee02": 2102, "jovyan": 1000})
     hub_user = {"choi04": "jovyan"}           # a Docker-based hub: every student is the OS user 'jovyan'
     everyone = ["kim01", "lee02", "choi04"]
+    proc = run_cli(["exchange", "inbound", *[a for s in everyone for a in ("--student", s)]], cfg.root)
+    assert "3" in proc.stdout and all((cfg.exchange_dir / cfg.course_id / "inbound" / s).is_dir() for s in everyone)
     st.run_all([(s, ["fetch_assignment", QUIZ], hub_user.get(s)) for s in everyone])
     for s in everyone:
         _answer(st.home(s), s, f"{s} v1")
@@ -127,7 +140,7 @@ def test_exchange_round_trip(quiz_course, tmp_path):
     assert all(f"+ {s}:" in proc.stdout for s in everyone)
     for s in everyone:
         folder = cfg.root / "submitted" / s / QUIZ
-        assert (folder / "timestamp.txt").read_text().strip() == _inbound(cfg, s)[-1], s   # the exchange's time
+        assert _seen_after_claim((folder / "timestamp.txt").read_text().strip(), _inbound(cfg, s)[-1]), s
         assert nbformat.read(folder / f"{QUIZ}.ipynb", as_version=4).cells[-1].source == f"{s} v1"
 
     # lee02 changes an answer and submits again: the next collect takes the newest, and only that one
@@ -138,7 +151,7 @@ def test_exchange_round_trip(quiz_course, tmp_path):
     assert (got.submissions, got.new, got.updated, got.unchanged) == (4, [], ["lee02"], ["choi04", "kim01"])
     folder = cfg.root / "submitted" / "lee02" / QUIZ
     stamps = _inbound(cfg, "lee02")
-    assert len(stamps) == 2 and (folder / "timestamp.txt").read_text().strip() == stamps[-1]
+    assert len(stamps) == 2 and _seen_after_claim((folder / "timestamp.txt").read_text().strip(), stamps[-1])
     assert nbformat.read(folder / f"{QUIZ}.ipynb", as_version=4).cells[-1].source == "lee02 v2"
 
 

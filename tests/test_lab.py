@@ -118,7 +118,9 @@ def test_student_fetches_validates_submits_and_staff_see_our_grades_in_formgrade
         page.click("#fetched_assignments_list button:has-text('Submit')")
         submitted = page.wait_for_selector("#submitted_assignments_list .list_item:has-text('concepts_quiz')")
         assert "UTC" in submitted.inner_text()            # the exchange's own timestamp
-        inbound = list((exchange / "dl-bootcamp" / "inbound").iterdir())
+        # the student's server saw only its own inbound/<student>/ as the exchange's inbound
+        assert [p.name for p in (exchange / "dl-bootcamp" / "inbound").iterdir()] == [STUDENT]
+        inbound = list((exchange / "dl-bootcamp" / "inbound" / STUDENT).iterdir())
         assert [p.name.split("+")[:2] for p in inbound] == [[STUDENT, "concepts_quiz"]], inbound
 
         # ── staff: collect, autograde, formgrader ───────────────────────────────

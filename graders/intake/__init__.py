@@ -3,6 +3,7 @@
   exchange.py    nbgrader's exchange (release, collect) and the config students need
   lms.py         notebooks downloaded from an LMS (zip or folder) with the student id in the name
   deadlines.py   extensions: a later due date per student, set in the gradebook before late penalties
+  safecopy.py    copying student folders as data: regular files only, no links, pipes, devices, hard links
   late.py        the late penalty (an nbgrader LateSubmissionPlugin) and the notice in the feedback
 
 Messages to staff follow LANGUAGE ('ko' or 'en'); the catalog is below.
@@ -62,11 +63,71 @@ STAFF: dict[str, dict[str, str]] = {
     },
     "collect_new": {"ko": "새 제출", "en": "new"},
     "collect_updated": {"ko": "더 새 제출로 갱신", "en": "updated to the newest submission"},
-    "collect_owner": {
-        "ko": "주의: 제출 {n}건의 파일 소유자가 학생 id 와 다릅니다 ({who}). 모든 학생이 한 OS 사용자로 "
-              "실행되는 경우(예: Docker 기반 허브의 'jovyan')에는 정상입니다",
-        "en": "note: {n} submissions are owned by another OS user than the student id they carry ({who}); "
-              "normal when every student runs as one OS user (e.g. 'jovyan' on a Docker-based hub)",
+    "collect_kept": {
+        "ko": "submitted/ 에 더 늦은 제출이 이미 있어 그대로 둡니다",
+        "en": "a newer submission is already in submitted/; kept it",
+    },
+    "collect_not_folder": {
+        "ko": "제출 폴더가 아니라 {what} 입니다: 가져오지 않았습니다",
+        "en": "not a submission folder but {what}: not collected",
+    },
+    "collect_bad_id": {
+        "ko": "'{student}' 는 학생 id 로 쓸 수 없습니다 (글자, 숫자, '.', '_', '-', '@' 만): 가져오지 않았습니다",
+        "en": "'{student}' cannot be a student id (letters, digits, '.', '_', '-', '@' only): not collected",
+    },
+    "collect_wrong_folder": {
+        "ko": "{folder} 의 inbound 폴더에 있는데 {student} 라고 주장합니다: 가져오지 않았습니다 (다른 학생 이름으로 "
+              "제출한 것으로 보입니다. {folder} 에게 확인하세요)",
+        "en": "in {folder}'s inbound folder but claims to be {student}: not collected (a submission under a "
+              "classmate's name; ask {folder})",
+    },
+    "collect_wrong_owner": {
+        "ko": "{student} 라고 주장하지만 파일 소유자는 OS 사용자 {owner} 입니다: 가져오지 않았습니다. 해결: 모든 학생이 "
+              "한 OS 사용자(예: 'jovyan')로 실행되는 허브라면 학생별 inbound 폴더를 쓰세요 "
+              "(python -m graders exchange inbound, docs/intake.md), 또는 위험을 알고 --allow-unverified 로 수집하세요",
+        "en": "claims to be {student} but is owned by the OS user {owner}: not collected. Fix: on a hub where every "
+              "student runs as one OS user (e.g. 'jovyan') use per-student inbound folders "
+              "(python -m graders exchange inbound, docs/intake.md), or collect with --allow-unverified at your own risk",
+    },
+    "collect_unverified": {
+        "ko": "신원을 확인하지 못한 채 수집했습니다 (--allow-unverified): {who}",
+        "en": "collected without a verified identity (--allow-unverified): {who}",
+    },
+    "collect_backdated": {
+        "ko": "{student}: 제출 이름/timestamp.txt 의 시각 {claimed} 는 exchange 가 본 시각 {seen} 보다 이릅니다. "
+              "학생이 쓴 시각은 쓰지 않고 {seen} 을 제출 시각으로 씁니다",
+        "en": "{student}: the submission's name/timestamp.txt says {claimed}, earlier than when the exchange saw it, "
+              "{seen}; the student-written time is not used, {seen} is the submission time",
+    },
+    "collect_skipped": {
+        "ko": "복사하지 않은 파일: {files} (나머지는 수집했습니다)",
+        "en": "files not copied: {files} (the rest was collected)",
+    },
+    "collect_failed": {
+        "ko": "수집하지 못했습니다 ({why}); 다른 학생은 계속 수집했습니다",
+        "en": "could not be collected ({why}); the others were",
+    },
+    "refused_symlink": {"ko": "심볼릭 링크", "en": "a symbolic link"},
+    "refused_fifo": {"ko": "FIFO(파이프)", "en": "a FIFO (pipe)"},
+    "refused_device": {"ko": "장치 파일", "en": "a device file"},
+    "refused_socket": {"ko": "소켓", "en": "a socket"},
+    "refused_hardlink": {"ko": "하드 링크(다른 이름이 있는 파일)", "en": "a hard link (a file with other names)"},
+    "refused_too_big": {"ko": "크기 초과", "en": "too big"},
+    "refused_total": {"ko": "제출 전체 크기 초과", "en": "over the submission's total size"},
+    "refused_too_many": {"ko": "파일이 너무 많음", "en": "too many files"},
+    "refused_too_deep": {"ko": "폴더가 너무 깊음", "en": "folders nested too deep"},
+    "refused_changed": {"ko": "읽는 도중 바뀜", "en": "changed while being read"},
+    "refused_unreadable": {"ko": "읽을 수 없음", "en": "unreadable"},
+    "refused_file": {"ko": "파일", "en": "a file"},
+    "inbound_made": {
+        "ko": "학생별 inbound 폴더 {n}개를 만들었습니다 ({inbound}/<학생>/, 모두 {total}명). 허브에서 각 학생의 "
+              "{inbound}/<학생> 만 그 학생의 {inbound} 로 마운트하세요 (docs/intake.md)",
+        "en": "made {n} per-student inbound folders ({inbound}/<student>/, {total} students in all). On the hub, "
+              "mount only {inbound}/<student> as each student's {inbound} (docs/intake.md)",
+    },
+    "inbound_none": {
+        "ko": "학생 명단이 비어 있습니다. 해결: --student ID 로 주거나 nbgrader db student add ID",
+        "en": "the roster is empty. Fix: give --student ID, or nbgrader db student add ID",
     },
     "student_config_written": {
         "ko": "학생용 nbgrader_config.py 를 썼습니다: {out} (학생의 홈 폴더 또는 작업 폴더에 두세요)",
@@ -126,6 +187,10 @@ STAFF: dict[str, dict[str, str]] = {
     "lms_too_big": {
         "ko": "{mb:.0f} MB 로 너무 큽니다 (최대 {limit} MB): 가져오지 않았습니다",
         "en": "{mb:.0f} MB is too big (at most {limit} MB): not imported",
+    },
+    "lms_refused": {
+        "ko": "{what} 입니다: 열지 않고 가져오지 않았습니다 (일반 파일만 가져옵니다)",
+        "en": "{what}: not opened, not imported (only regular files are imported)",
     },
     "lms_no_time": {
         "ko": "{file} 에 이 학생의 올바른 제출 시각이 없습니다: 가져오지 않았습니다. 해결: {file} 의 시각을 고치세요",

@@ -3,12 +3,21 @@
 The exchange is a shared folder (EXCHANGE_DIR → nbgrader's `Exchange.root`):
 
     <root>/<course_id>/outbound/<assignment>/    released notebooks (students fetch them)
-    <root>/<course_id>/inbound/<student>+<assignment>+<time>+<random>/    submissions
+    <root>/<course_id>/inbound/<student>+<assignment>+<time>+<random>/            submissions (flat), or
+    <root>/<course_id>/inbound/<student>/<student>+<assignment>+<time>+<random>/  per-student inbound
 
-nbgrader names a submission after the OS user who runs `nbgrader submit` (its `get_username`:
-the user of the process, or $JUPYTERHUB_USER for the shared user 'jovyan' of Docker-based hubs)
-and stamps it with the exchange's clock, never the student's files.  Collect copies each student's
-newest submission, with nbgrader's `timestamp.txt`, into submitted/<student>/<assignment>/.
+Everything in inbound is student-written: the name (id and time), timestamp.txt, every file.
+nbgrader names a submission after the OS user who runs `nbgrader submit`, or after
+$JUPYTERHUB_USER for the shared user 'jovyan' — an environment variable the student controls.
+So collect (our own, not nbgrader's ExchangeCollect) trusts none of it:
+
+  * who: an entry in inbound/<student>/ must be named for <student> (staff make these folders,
+    `make_inbound_folders`, and the hub mounts only a student's own folder as their inbound); a
+    flat entry must be owned by the OS user it names.  Anything else is refused, one line each.
+  * when: the newest ctime in the entry (the kernel's clock at the last change; utime cannot set
+    it back), never the name's time or timestamp.txt.  A claim earlier than that is reported.
+  * what: regular files only, size-capped, opened with O_NOFOLLOW (safecopy.py): no links,
+    pipes, devices or hard links; each refused file is named and the rest is collected.
 
 nbgrader checks access with os.access, which always says yes to root: run as root, those checks
 pass even where a student could not get in.  `student_access_problems` therefore looks at the mode
@@ -16,14 +25,17 @@ bits themselves, as a student (another user, not in the group) sees them.
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
-import re
+import pwd
+import secrets
+import shutil
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import CourseConfig
-from . import IntakeError, say
+from . import IntakeError, safecopy, say
 
 ROOT_MODE = 0o777          # what nbgrader's release step expects of the exchange root
 
@@ -139,73 +151,263 @@ def release_to_exchange(cfg: CourseConfig, assignment: str) -> Released:
     return Released(assignment, dest, student_access_problems(cfg, assignment))
 
 
-# nbgrader's inbound names: <student>+<assignment>+<timestamp>[+<random>]
-def _inbound_records(inbound: Path, assignment: str) -> dict[str, list[str]]:
+# ── collect ─────────────────────────────────────────────────────────────────
+# nbgrader's inbound names: <student>+<assignment>+<timestamp>[+<random>].  Every part of such a name,
+# and every byte inside, was written by a student (or by code the student runs): the id in the name
+# is checked against the folder or the owner it came from, and the time comes from the kernel.
+TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f UTC"        # nbgrader's, in UTC
+BACKDATE_SLACK = dt.timedelta(minutes=5)            # a claimed time earlier than this is reported
+
+
+@dataclass
+class Entry:
+    rel: str                     # as shown: "kim01+quiz+…" or "kim01/kim01+quiz+…"
+    path: Path
+    claimed: str                 # the id in the name
+    claimed_time: dt.datetime | None     # the time in the name (naive UTC), student-written
+    verified_by: str = ""        # "folder" | "owner" | "unverified"
+    seen: dt.datetime | None = None      # naive UTC from ctime: when the exchange last saw it change
+
+
+def _owner(st: os.stat_result) -> str:
+    try:
+        return pwd.getpwuid(st.st_uid).pw_name
+    except KeyError:
+        return f"uid {st.st_uid}"
+
+
+def _parse_name(name: str, assignment: str):
+    """(claimed id, claimed time or None) for an entry of this assignment, else None."""
     from nbgrader.utils import parse_utc
-    out: dict[str, list] = {}
-    for path in inbound.iterdir() if inbound.is_dir() else []:
-        parts = path.name.rsplit("+", 3)
-        if len(parts) < 3 or parts[1] != assignment:
-            continue
+    parts = name.rsplit("+", 3)
+    if len(parts) < 3 or parts[1] != assignment:
+        return None
+    try:
+        when = parse_utc(parts[2])
+    except (ValueError, OverflowError, TypeError):
+        when = None
+    return parts[0], when
+
+
+def _scan_inbound(cfg: CourseConfig, inbound: Path, assignment: str, allow_unverified: bool):
+    """(entries whose id holds, refused (what, message), number of entries for the assignment)."""
+    from .lms import STUDENT_ID
+    lang = cfg.language
+    good: list[Entry] = []
+    refused: list[tuple[str, str]] = []
+    total = 0
+
+    def consider(rel: str, path: Path, st: os.stat_result, folder: str | None):
+        nonlocal total
+        parsed = _parse_name(path.name, assignment)
+        if parsed is None:
+            return
+        total += 1
+        claimed, when = parsed
+        shown_rel = safecopy.shown(rel, 200)
+        kind = safecopy.odd_kind(st)
+        if kind or not stat.S_ISDIR(st.st_mode):
+            refused.append((shown_rel, say(lang, "collect_not_folder", what=say(lang, "refused_" + (kind or "file")))))
+            return
+        if not STUDENT_ID.match(claimed) or claimed in (".", ".."):
+            refused.append((shown_rel, say(lang, "collect_bad_id", student=safecopy.shown(claimed, 60))))
+            return
+        entry = Entry(rel, path, claimed, when)
+        if folder is not None:
+            if claimed != folder:
+                refused.append((shown_rel, say(lang, "collect_wrong_folder", student=safecopy.shown(claimed, 60),
+                                               folder=folder)))
+                return
+            entry.verified_by = "folder"
+        else:
+            owner = _owner(st)
+            if owner == claimed:
+                entry.verified_by = "owner"
+            elif allow_unverified:
+                entry.verified_by = "unverified"
+            else:
+                refused.append((shown_rel, say(lang, "collect_wrong_owner", student=safecopy.shown(claimed, 60),
+                                               owner=owner)))
+                return
+        good.append(entry)
+
+    for name in sorted(os.listdir(inbound)):
+        path = inbound / name
         try:
-            out.setdefault(parts[0], []).append(parse_utc(parts[2]))
-        except (ValueError, OverflowError):
+            st = os.lstat(path)
+        except OSError:
             continue
-    return out
+        if "+" in name:
+            consider(name, path, st, None)
+            continue
+        # a per-student folder inbound/<student>/ (made by staff, mounted as that student's inbound)
+        if not stat.S_ISDIR(st.st_mode):
+            if safecopy.odd_kind(st):
+                refused.append((safecopy.shown(name), say(lang, "collect_not_folder",
+                                                          what=say(lang, "refused_" + safecopy.odd_kind(st)))))
+            continue
+        for sub in sorted(os.listdir(path)):
+            try:
+                sub_st = os.lstat(path / sub)
+            except OSError:
+                continue
+            consider(f"{name}/{sub}", path / sub, sub_st, name)
+    return good, refused, total
 
 
-def _submitted_times(cfg: CourseConfig, assignment: str) -> dict[str, str]:
-    out = {}
-    base = cfg.root / "submitted"
-    for stamp in base.glob(f"*/{assignment}/timestamp.txt") if base.is_dir() else []:
-        out[stamp.parent.parent.name] = stamp.read_text().strip()
-    return out
+def _submitted_time(folder: Path) -> dt.datetime | None:
+    """The collected submission's timestamp.txt (naive UTC), None if absent or unreadable."""
+    from nbgrader.utils import parse_utc
+    data = safecopy.read_file(folder / "timestamp.txt", 200)
+    if isinstance(data, str):
+        return None
+    try:
+        text = data.decode("utf-8", "replace").strip()
+        return parse_utc(text) if text else None
+    except (ValueError, OverflowError, TypeError):
+        return None
 
 
-_OWNER = re.compile(r"claims to be submitted by (\S+) but is owned by (.+?); cheating attempt\?")
+def _utc_naive(seconds: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).replace(tzinfo=None)
 
 
 @dataclass
 class Collected:
     assignment: str
-    submissions: int                     # submissions in the exchange for this assignment
-    students: list[str]                  # students with a submission in the exchange
+    submissions: int                     # entries in the exchange for this assignment
+    students: list[str]                  # students with a submission whose id holds
     new: list[str]
     updated: list[str]
     unchanged: list[str]
-    owner_mismatch: list[tuple[str, str]]    # (student, OS owner of the submission)
-    log: str = ""
+    kept: list[str] = field(default_factory=list)                   # a newer submission was already there
+    refused: list[tuple[str, str]] = field(default_factory=list)    # (inbound entry, why): not collected
+    skipped: dict[str, list[tuple[str, str]]] = field(default_factory=dict)   # student -> files not copied
+    notes: list[str] = field(default_factory=list)
+    times: dict[str, str] = field(default_factory=dict)              # student -> time written to timestamp.txt
+
+    @property
+    def problems(self) -> int:
+        return len(self.refused) + len(self.skipped)
 
     def lines(self, language: str) -> list[str]:
         out = [say(language, "collect_summary", a=self.assignment, n=len(self.students), subs=self.submissions,
                    new=len(self.new), updated=len(self.updated), same=len(self.unchanged))]
-        out += [f"  + {s}: {say(language, 'collect_new')}" for s in self.new]
-        out += [f"  ↻ {s}: {say(language, 'collect_updated')}" for s in self.updated]
-        if self.owner_mismatch:
-            who = ", ".join(f"{s}≠{o}" for s, o in self.owner_mismatch)
-            out.append(say(language, "collect_owner", n=len(self.owner_mismatch), who=who))
+        out += [f"  + {s}: {say(language, 'collect_new')} ({self.times.get(s, '?')})" for s in self.new]
+        out += [f"  ↻ {s}: {say(language, 'collect_updated')} ({self.times.get(s, '?')})" for s in self.updated]
+        out += [f"  · {s}: {say(language, 'collect_kept')}" for s in self.kept]
+        out += [f"  ✗ {what}: {why}" for what, why in self.refused]
+        for student, files in sorted(self.skipped.items()):
+            listed = ", ".join(f"{safecopy.shown(p, 80)} ({say(language, 'refused_' + r)})" for p, r in files[:10])
+            more = f" … +{len(files) - 10}" if len(files) > 10 else ""
+            out.append(f"  ✗ {student}: {say(language, 'collect_skipped', files=listed + more)}")
+        out += [f"  note: {n}" if language == "en" else f"  참고: {n}" for n in self.notes]
         return out
 
 
-def collect_from_exchange(cfg: CourseConfig, assignment: str) -> Collected:
-    """Each student's newest submission → submitted/<student>/<assignment>/ (nbgrader collect --update)."""
+def collect_from_exchange(cfg: CourseConfig, assignment: str, allow_unverified: bool = False) -> Collected:
+    """Each student's newest submission → submitted/<student>/<assignment>/ (regular files only).
+
+    Replaces nbgrader's ExchangeCollect (its copytree follows links and opens pipes, and it keeps the
+    student-written timestamp.txt).  Per entry: the claimed id must match the per-student inbound folder
+    it is in, or (flat inbound) the OS user who owns it; the time written to timestamp.txt is the
+    newest ctime in the entry.  Each problem is one line; the rest of the class is collected.
+    """
     cfg.assignment(assignment)
+    lang = cfg.language
+    inbound = course_paths(cfg)["inbound"]
+    if not inbound.is_dir() or inbound.is_symlink():
+        raise IntakeError(say(lang, "exchange_nothing", course=cfg.course_id, inbound=inbound, a=assignment))
+    entries, refused, total = _scan_inbound(cfg, inbound, assignment, allow_unverified)
+    got = Collected(assignment, total, [], [], [], [], refused=refused)
+
+    # when did the exchange see each entry last change (no student can set a ctime back)
+    by_student: dict[str, list[Entry]] = {}
+    for e in entries:
+        look = safecopy.copy_tree(e.path, None)
+        if not look.newest_ctime:
+            got.refused.append((safecopy.shown(e.rel, 200), say(lang, "collect_not_folder",
+                                                                what=say(lang, "refused_unreadable"))))
+            continue
+        e.seen = _utc_naive(look.newest_ctime)
+        by_student.setdefault(e.claimed, []).append(e)
+    unverified = sorted({e.claimed for es in by_student.values() for e in es if e.verified_by == "unverified"})
+    if unverified:
+        got.notes.append(say(lang, "collect_unverified", who=", ".join(unverified)))
+
+    base = cfg.root / "submitted"
+    for student in sorted(by_student):
+        got.students.append(student)
+        newest = max(by_student[student], key=lambda e: (e.seen, e.rel))
+        claims = [t for t in (newest.claimed_time, _stamp_claim(newest.path)) if t is not None]
+        if claims and min(claims) < newest.seen - BACKDATE_SLACK:
+            got.notes.append(say(lang, "collect_backdated", student=student,
+                                 claimed=min(claims).strftime("%Y-%m-%d %H:%M:%S UTC"),
+                                 seen=newest.seen.strftime("%Y-%m-%d %H:%M:%S UTC")))
+        dest = base / student / assignment
+        have = _submitted_time(dest) if dest.is_dir() else None
+        if have is not None and have >= newest.seen:
+            (got.unchanged if have == newest.seen else got.kept).append(student)
+            continue
+        tmp = base / student / f".{assignment}.collecting-{secrets.token_hex(4)}"
+        try:
+            tree = safecopy.copy_tree(newest.path, tmp)
+            seen = max(newest.seen, _utc_naive(tree.newest_ctime)) if tree.newest_ctime else newest.seen
+            # the student's own timestamp.txt (copied as a file of theirs) is replaced by the exchange's time
+            (tmp / "timestamp.txt").write_text(seen.strftime(TIMESTAMP_FORMAT))
+            if dest.is_symlink() or (dest.exists() and not dest.is_dir()):
+                dest.unlink()
+            elif dest.is_dir():
+                shutil.rmtree(dest)
+            os.replace(tmp, dest)
+        except OSError as exc:              # one student's problem never stops the class
+            got.refused.append((safecopy.shown(newest.rel, 200), say(lang, "collect_failed", why=exc)))
+            continue
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+        got.times[student] = seen.strftime("%Y-%m-%d %H:%M:%S UTC")
+        if tree.refused:
+            got.skipped[student] = tree.refused
+        (got.updated if have is not None else got.new).append(student)
+    return got
+
+
+def _stamp_claim(entry: Path) -> dt.datetime | None:
+    """The time in the entry's timestamp.txt: only to report a back-dated claim, never to use it."""
+    return _submitted_time(entry)
+
+
+def make_inbound_folders(cfg: CourseConfig, students: list[str] | None = None) -> tuple[list[Path], list[Path]]:
+    """inbound/<student>/ for each student (default: the gradebook's roster), mode 2733 as nbgrader's inbound.
+
+    Mounted as that student's inbound (and nothing else of the inbound), it is where their `nbgrader
+    submit` lands; collect then takes only submissions named for the folder's student.  Where the
+    student has an OS account of that name, the folder is theirs alone (mode 0700); on a shared-uid
+    hub it is 2733 and only the per-user mount keeps classmates out (docs/intake.md).
+    """
+    from .lms import STUDENT_ID, roster
     inbound = course_paths(cfg)["inbound"]
     if not inbound.is_dir():
-        raise IntakeError(say(cfg.language, "exchange_nothing", course=cfg.course_id, inbound=inbound, a=assignment))
-    records = _inbound_records(inbound, assignment)
-    before = _submitted_times(cfg, assignment)
-
-    def make(api):
-        app = api.exchange.Collect(coursedir=api.coursedir, authenticator=api.authenticator, parent=api)
-        app.update = True
-        return app
-
-    log = _run(cfg, assignment, "collect", make)
-    after = _submitted_times(cfg, assignment)
-    students = sorted(records)
-    new = [s for s in students if s in after and s not in before]
-    updated = [s for s in students if s in before and after.get(s) != before[s]]
-    unchanged = [s for s in students if s not in new and s not in updated]
-    owners = sorted({(m.group(1), m.group(2).strip()) for m in _OWNER.finditer(log)})
-    return Collected(assignment, sum(len(v) for v in records.values()), students, new, updated, unchanged, owners, log)
+        raise IntakeError(say(cfg.language, "exchange_nothing", course=cfg.course_id, inbound=inbound,
+                              a=next(iter(cfg.assignments))))
+    made, folders = [], []
+    students = sorted(students if students is not None else roster(cfg))
+    if not students:
+        raise IntakeError(say(cfg.language, "inbound_none"))
+    for student in students:
+        if not STUDENT_ID.match(student) or "+" in student or student in (".", ".."):
+            raise IntakeError(say(cfg.language, "collect_bad_id", student=student))
+        folder = inbound / student
+        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+            folder.unlink()
+        if not folder.is_dir():
+            folder.mkdir()
+            made.append(folder)
+        try:        # a server that runs as the student's own OS user: only that user may write there
+            os.chown(folder, pwd.getpwnam(student).pw_uid, -1)
+            os.chmod(folder, 0o700)
+        except (KeyError, PermissionError):     # a shared-uid hub: the mount keeps others out
+            os.chmod(folder, 0o2733)
+        folders.append(folder)
+    return made, folders

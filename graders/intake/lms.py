@@ -11,12 +11,16 @@ file named exactly like one of the assignment's notebooks carries no id: its fol
 
 Submission times come from the LMS only, never from the student's files (notebook metadata
 is never read for times):
-  1. the manifest, if the download holds one (LMS['manifest'], default submissions.csv:
-     columns student,submitted_at and optionally file); or else
+  1. the manifest, if the download holds one at its top level (LMS['manifest'], default
+     submissions.csv: columns student,submitted_at and optionally file) — the root of the
+     download or inside the wrapper folder around everything; a file of that name inside a
+     student's folder is the student's and never the manifest; or else
   2. a zip entry's date (written by the LMS when it built the zip; zip dates have no zone, so
      they are read in LMS['timezone']), or a file's modification time for a folder.
 
-One bad file never stops an import: each file that cannot be placed gets its own error and the
+Files are data: in a folder download, links, FIFOs, sockets, devices and hard links are refused
+without being opened, and files are read with O_NOFOLLOW and a size cap (safecopy.py); a zip
+entry whose Unix mode says it is a link is refused too.  One bad file never stops an import: each file that cannot be placed gets its own error and the
 rest are imported.  Importing is idempotent, and nothing collected is lost: a student's notebook
 is replaced only by a newer upload of that same notebook, and nothing is ever deleted.
 """
@@ -27,6 +31,7 @@ import datetime as dt
 import io
 import os
 import re
+import stat
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -35,7 +40,7 @@ from typing import Callable
 import nbformat
 
 from ..config import CourseConfig, lms_timezone, parse_time
-from . import IntakeError, say
+from . import IntakeError, safecopy, say
 
 MAX_NOTEBOOK_MB = 100
 STUDENT_ID = re.compile(r"^[\w][\w.@-]*$")
@@ -46,8 +51,9 @@ TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f UTC"      # what nbgrader's exchange wr
 class Upload:
     path: str                       # as in the download, '/'-separated
     entry_time: dt.datetime         # aware: the zip entry's date (LMS zone) or the file's mtime
-    read: Callable[[], bytes]
+    read: Callable[[], bytes | str]  # the bytes, or why the file is refused (a safecopy reason)
     size: int
+    refused: str = ""               # a safecopy reason: a link, pipe, device, hard link — never read
 
 
 @dataclass
@@ -125,12 +131,25 @@ def read_download(cfg: CourseConfig, source: Path) -> list[Upload]:
     uploads = []
     limit = MAX_NOTEBOOK_MB * 2 ** 20
     if source.is_dir():
-        for path in sorted(source.rglob("*")):
-            rel = path.relative_to(source).as_posix()
-            if path.is_file() and not _skipped(rel):
-                st = path.stat()
-                uploads.append(Upload(rel, dt.datetime.fromtimestamp(st.st_mtime, dt.timezone.utc),
-                                      (lambda p=path: p.read_bytes()[:limit + 1]), st.st_size))
+        # never follow a link out of the download, never open a pipe or a device (safecopy.py)
+        for folder, dirs, files in os.walk(source, followlinks=False):
+            here = Path(folder)
+            for name in sorted(dirs + files):
+                path = here / name
+                rel = path.relative_to(source).as_posix()
+                if _skipped(rel):
+                    continue
+                try:
+                    st = os.lstat(path)
+                except OSError:
+                    continue
+                if stat.S_ISDIR(st.st_mode):
+                    continue
+                when = dt.datetime.fromtimestamp(st.st_mtime, dt.timezone.utc)
+                odd = safecopy.odd_kind(st) or (safecopy.HARDLINK if st.st_nlink > 1 else "")
+                uploads.append(Upload(rel, when, (lambda p=path: safecopy.read_file(p, limit)), st.st_size, odd))
+            dirs[:] = sorted(d for d in dirs if not _skipped(d))
+        uploads.sort(key=lambda u: u.path)
         return uploads
     try:
         zf = zipfile.ZipFile(source)
@@ -150,7 +169,10 @@ def read_download(cfg: CourseConfig, source: Path) -> list[Upload]:
         if info.is_dir() or _skipped(name):
             continue
         when = dt.datetime(*info.date_time, tzinfo=tz)
-        uploads.append(Upload(name, when, reader(info), info.file_size))
+        mode = info.external_attr >> 16          # a Unix zipper stores the file type here (0: none given)
+        odd = "" if not stat.S_IFMT(mode) or stat.S_ISREG(mode) else (safecopy.odd_kind(os.stat_result(
+            (mode,) + (0,) * 9)) or safecopy.UNREADABLE)
+        uploads.append(Upload(name, when, reader(info), info.file_size, odd))
     return uploads
 
 
@@ -164,11 +186,36 @@ class Manifest:
     errors: list = field(default_factory=list)
 
 
-def read_manifest(cfg: CourseConfig, uploads: list[Upload]) -> Manifest | None:
+def _top_level(cfg: CourseConfig, path: str, uploads: list[Upload], notebooks: list[str],
+               pattern: re.Pattern) -> bool:
+    """Is `path` at the download's top level — its root, or inside the wrapper folder(s) around everything,
+    where that wrapper is not one student's folder?  The LMS writes its manifest there; a student's
+    own `submissions.csv` inside their folder is only a file of theirs."""
+    folder = PurePosixPath(path).parts[:-1]
+    if not folder:
+        return True
+    if len(folder) != _wrapper_depth([u.path for u in uploads]):
+        return False
+
+    def sid(text: str):
+        m = pattern.match(text)
+        return m.group("student") if m else None
+
+    beside = [PurePosixPath(u.path) for u in uploads if PurePosixPath(u.path).parts[:-1] == folder]
+    for p in beside:
+        if p.suffix.lower() == ".ipynb" and (p.stem in notebooks or (sid(p.stem) and sid(p.stem) == sid(folder[-1]))):
+            return False        # a notebook here takes its id from this folder: it is a student's folder
+    return True
+
+
+def read_manifest(cfg: CourseConfig, uploads: list[Upload], assignment: str | None = None) -> Manifest | None:
     name = cfg.lms.manifest
     if not name:
         return None
-    found = [u for u in uploads if PurePosixPath(u.path).name == name]
+    notebooks = list(cfg.assignment(assignment).notebooks) if assignment else []
+    pattern = re.compile(cfg.lms.filename_pattern)
+    found = [u for u in uploads if PurePosixPath(u.path).name == name and not u.refused
+             and _top_level(cfg, u.path, uploads, notebooks, pattern)]
     if not found:
         return None
     lang = cfg.language
@@ -176,8 +223,13 @@ def read_manifest(cfg: CourseConfig, uploads: list[Upload]) -> Manifest | None:
         raise IntakeError(say(lang, "lms_manifest_bad", file=name,
                               why=f"{len(found)} files are named so ({', '.join(u.path for u in found)})"))
     upload = found[0]
+    data = upload.read()
+    if isinstance(data, str):
+        raise IntakeError(say(lang, "lms_manifest_bad", file=upload.path, why=say(lang, "refused_" + data)))
+    if len(data) > 16 * 2 ** 20:
+        raise IntakeError(say(lang, "lms_manifest_bad", file=upload.path, why=say(lang, "refused_too_big")))
     try:
-        text = upload.read().decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise IntakeError(say(lang, "lms_manifest_bad", file=upload.path, why="not UTF-8 text")) from None
     rows = list(csv.reader(io.StringIO(text)))
@@ -288,6 +340,8 @@ def _check_notebook(lang: str, upload: Upload) -> bytes | str:
         data = upload.read()
     except (OSError, RuntimeError, zipfile.BadZipFile) as exc:       # encrypted or damaged zip entry
         return say(lang, "lms_bad_notebook", why=f"{type(exc).__name__}: {exc}")
+    if isinstance(data, str):                                        # refused by safecopy when opened
+        return say(lang, "lms_refused", what=say(lang, "refused_" + data))
     if len(data) > MAX_NOTEBOOK_MB * 2 ** 20:
         return say(lang, "lms_too_big", mb=len(data) / 2 ** 20, limit=MAX_NOTEBOOK_MB)
     try:
@@ -317,10 +371,14 @@ def import_lms(cfg: CourseConfig, source: Path | str, assignment: str) -> Import
     lang = cfg.language
     report = ImportReport(assignment, source.name)
     uploads = read_download(cfg, source)
-    manifest = read_manifest(cfg, uploads)
+    manifest = read_manifest(cfg, uploads, assignment)
     if manifest:
         uploads = [u for u in uploads if u.path != manifest.name]
         report.errors += manifest.errors
+    for upload in [u for u in uploads if u.refused]:      # links, pipes, devices, hard links: never opened
+        report.errors.append((safecopy.shown(upload.path, 200), say(lang, "lms_refused",
+                                                                    what=say(lang, "refused_" + upload.refused))))
+    uploads = [u for u in uploads if not u.refused]
     pattern = re.compile(cfg.lms.filename_pattern)
     known = roster(cfg)
     depth = _wrapper_depth([u.path for u in uploads])
