@@ -124,14 +124,22 @@ class Context:
     cache: dict = field(default_factory=dict)
 
     def _path(self, name: str) -> Path:
-        path = (self.artifacts / name).resolve()
-        if self.artifacts.resolve() not in path.parents:
-            raise ArtifactProblem("bad", f"{name}: outside the artifacts folder")
-        if path.is_symlink() or (path.exists() and not path.is_file()):
+        """A plain file directly in the artifacts folder (no links, no sub-paths), size-capped."""
+        import os
+        import stat as st
+
+        if not name or "/" in name or "\\" in name or name.startswith("."):
+            raise ArtifactProblem("bad", f"{shown(name, 60)}: outside the artifacts folder")
+        path = self.artifacts / name
+        try:
+            info = os.lstat(path)
+        except FileNotFoundError:
+            raise ArtifactProblem("missing", name) from None
+        except OSError as exc:
+            raise ArtifactProblem("bad", f"{name}: {exc.strerror}") from None
+        if not st.S_ISREG(info.st_mode):
             raise ArtifactProblem("bad", f"{name}: not a plain file")
-        if not path.exists():
-            raise ArtifactProblem("missing", name)
-        if path.stat().st_size > self.max_artifact_bytes:
+        if info.st_size > self.max_artifact_bytes:
             raise ArtifactProblem("bad", f"{name}: larger than {self.max_artifact_bytes // 2**20} MiB")
         return path
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ..messages import msg
-from .base import ArtifactProblem, Check, CheckResult, Context, RebuildError, finite, shown
+from .base import Check, CheckResult, Context, finite, shown
 
 
 def loss_fell(name: str, artifact: str, history_hint: str = "history_hint", loss_hint: str = "loss_hint",
@@ -57,7 +57,7 @@ def trained_model(name: str, artifact: str, accuracy: Callable[[Context], float]
 
     A training record is written in the student's kernel and can be typed by hand; `accuracy`
     is the grader's own measurement of the saved model, so a record without training gets nothing.
-    A model the grader cannot run keeps the record's verdict (the accuracy checks say why).
+    A model the grader cannot load or run gets 0 here too, with the reason.
     """
     base = loss_fell(name, artifact, history_hint=history_hint, var=var)
 
@@ -65,10 +65,7 @@ def trained_model(name: str, artifact: str, accuracy: Callable[[Context], float]
         result = base.fn(ctx, points)
         if result.score <= 0:
             return result
-        try:
-            acc = accuracy(ctx)
-        except (RebuildError, ArtifactProblem):
-            return result
+        acc = accuracy(ctx)        # a model the grader cannot measure is not shown to be trained (Check.run says why)
         if acc > better_than:
             return result
         return CheckResult(name, 0.0, points, expected=result.expected or msg("history_expected", ctx.lang),

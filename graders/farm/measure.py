@@ -118,6 +118,12 @@ def run(jobs: list, artifacts: Path, datasets: dict[str, np.ndarray], settings: 
         todo = []
         public = sb.PUBLIC_DATA if settings.sandbox else settings.public_data
         for i, job in enumerate(jobs):
+            options = {k: (f"{public}/{v[len('@public/'):]}" if isinstance(v, str) and v.startswith("@public/") else v)
+                       for k, v in dict(job.options).items()}
+            if not job.file:             # code, not a file (e.g. the notebook's cells for the loop probe)
+                todo.append({**options, "name": job.name, "kind": job.kind, "model": None,
+                             "inputs": list(job.inputs), "describe": job.describe})
+                continue
             local = f"model_{i}_{job.kind}" + (".keras" if job.kind == "keras" else "")
             reason = _copy_regular(Path(artifacts) / job.file, inbox / local, int(settings.max_model_mb * 2**20))
             if reason == "missing":
@@ -126,8 +132,6 @@ def run(jobs: list, artifacts: Path, datasets: dict[str, np.ndarray], settings: 
             if reason:
                 results[job.name] = {"loaded": False, "error": f"{job.file}: {reason}"}
                 continue
-            options = {k: (f"{public}/{v[len('@public/'):]}" if isinstance(v, str) and v.startswith("@public/") else v)
-                       for k, v in dict(job.options).items()}
             todo.append({**options, "name": job.name, "kind": job.kind, "model": f"{scratch}/in/{local}",
                          "inputs": list(job.inputs), "describe": job.describe})
         if not todo:

@@ -270,7 +270,47 @@ def fastai_job(job: dict, inputs: dict) -> dict:
     return result
 
 
-KINDS = {"keras": keras_job, "torch_export": torch_job, "fastai_state": fastai_job}
+# ── the PyTorch training loop, probed here and not in the student's kernel ───
+def _cell_code(src: str) -> str:
+    """A notebook cell as Python: IPython magics and shell lines are dropped."""
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in str(src).splitlines())
+
+
+def torch_loop_job(job: dict, inputs: dict) -> dict:
+    """Run the notebook's cells up to the loop in a fresh namespace, then probe train_one_epoch.
+
+    The probe (dlcourse.export._torch_loop_probe, public course code) drives the student's
+    function with the course's own small model on fixed data; because it runs here, the
+    student's kernel cannot rewrite what it recorded.
+    """
+    import io
+    import contextlib
+
+    import torch
+
+    torch.set_num_threads(1)
+    from dlcourse.export import _torch_loop_probe
+
+    ns = {"__name__": "__main__"}
+    errors = []
+    sink = io.StringIO()
+    for i, src in enumerate(job.get("cells") or []):
+        try:
+            with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+                exec(compile(_cell_code(src), f"<cell {i}>", "exec"), ns)
+        except Exception as exc:
+            errors.append(_short(f"{type(exc).__name__}: {exc}"))
+        sink.seek(0)
+        sink.truncate()
+    try:
+        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+            probe = _torch_loop_probe(ns.get("train_one_epoch"), ns.get("train_loader"))
+    except Exception as exc:            # the student's function raised: their error, shown as such
+        probe = {"error": _short(f"{type(exc).__name__}: {exc}")}
+    return {"loaded": True, "probe": probe, "cell_errors": errors[:5]}
+
+
+KINDS = {"keras": keras_job, "torch_export": torch_job, "fastai_state": fastai_job, "torch_loop": torch_loop_job}
 
 
 def _zip_ok(path: str, limit: int) -> None:
@@ -290,7 +330,8 @@ def main(job_file: str) -> None:
     results = {}
     for job in spec["jobs"]:
         try:
-            _zip_ok(job["model"], int(spec.get("max_unpacked", 512 * 2**20)))
+            if job.get("model"):
+                _zip_ok(job["model"], int(spec.get("max_unpacked", 512 * 2**20)))
             wanted = {n: inputs[n] for n in job.get("inputs", [])}
             results[job["name"]] = KINDS[job["kind"]](job, wanted)
         except Exception as exc:

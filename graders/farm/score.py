@@ -47,9 +47,21 @@ def _student_errors(nb) -> dict[str, str]:
     return found
 
 
-def _model_options(ctx: Context, saved) -> dict:
+MAX_CELL_CHARS = 100_000
+
+
+def _cell_sources(nb, grade_ids) -> list[str]:
+    """Sources of the notebook's cells with these nbgrader ids, in notebook order (for the loop probe)."""
+    wanted = set(grade_ids)
+    return [str(cell.source)[:MAX_CELL_CHARS] for cell in nb.cells
+            if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade_id") in wanted]
+
+
+def _model_options(ctx: Context, saved, nb=None) -> dict:
     """Options the export recorded with a model (input layout, fixed batch), checked as data."""
     options = dict(saved.options)
+    if "cells_from" in options:
+        options["cells"] = _cell_sources(nb, options.pop("cells_from")) if nb is not None else []
     if not saved.artifact:
         return options
     try:
@@ -84,7 +96,7 @@ class ScoreArtifacts(NbGraderPreprocessor):
     measure_memory_gb = Float(8.0, help="Address-space limit of the scoring sandbox (GiB)").tag(config=True)
     measure_seconds = Integer(240, help="Wall-time limit of the scoring sandbox (s)").tag(config=True)
 
-    def _measurer(self, scorer, ctx: Context, artifacts: Path):
+    def _measurer(self, scorer, ctx: Context, artifacts: Path, nb=None):
         settings = measure.Settings(
             sandbox=self.sandbox, memory_gb=self.measure_memory_gb, cpu_seconds=self.measure_seconds,
             wall_seconds=self.measure_seconds, max_model_mb=self.max_artifact_mb, gpu=self.gpu,
@@ -92,9 +104,16 @@ class ScoreArtifacts(NbGraderPreprocessor):
 
         def run() -> dict:
             data = scorer.inputs(ctx) if scorer.inputs else {}
-            jobs = [replace(m, options=tuple(_model_options(ctx, m).items())) for m in scorer.models]
-            result = measure.run(jobs, artifacts, data, settings)
-            ctx.cache["measure_seconds"] = result.pop("_seconds", None)
+            jobs = [replace(m, options=tuple(_model_options(ctx, m, nb).items())) for m in scorer.models]
+            # saved models in one fresh sandbox; re-run notebook code (a probe) in another, so code that
+            # rides along with a probe cannot touch the models' measurements
+            result, seconds = {}, 0.0
+            for group in ([j for j in jobs if j.file], [j for j in jobs if not j.file]):
+                if group:
+                    got = measure.run(group, artifacts, data, settings)
+                    seconds += got.pop("_seconds", 0) or 0
+                    result.update(got)
+            ctx.cache["measure_seconds"] = round(seconds, 2)
             return result
 
         return run
@@ -113,7 +132,7 @@ class ScoreArtifacts(NbGraderPreprocessor):
         ctx = Context(artifacts=artifacts, thresholds=assignment.thresholds, lang=self.language,
                       max_artifact_bytes=int(self.max_artifact_mb * 2**20), secrets=cfg,
                       student=info["student"], models=tuple(scorer.models))
-        ctx.measurer = self._measurer(scorer, ctx, artifacts)
+        ctx.measurer = self._measurer(scorer, ctx, artifacts, nb)
         try:
             results = scorer.score(ctx, assignment.points)
         finally:

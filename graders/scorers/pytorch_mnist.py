@@ -1,6 +1,6 @@
 """Scorer of `pytorch_mnist`: nn.Module, loss/optimizer, training loop (judged by behaviour), evaluation."""
 from ..checks import (
-    accuracy_thresholds, behaviour, field_equals, GradedCell, hidden_accuracy, Layer, layer_structure,
+    ArtifactProblem, Check, CheckResult, shown, accuracy_thresholds, behaviour, field_equals, GradedCell, hidden_accuracy, Layer, layer_structure,
     logits_output, model_accuracy, reported_matches, SavedModel, Scorer, trained_model)
 from ..messages import msg
 from .data import hidden_mnist, public_test_mnist
@@ -19,7 +19,34 @@ MODELS = (
                describe=True, options=(("scale", SCALE),)),
     SavedModel("trained", "torch_export", "torch_trained.pt2", artifact="torch_training", inputs=("hidden", "public"),
                options=(("scale", SCALE),)),
+    # the notebook's cells up to the loop, re-run in the scoring sandbox and probed there: a kernel
+    # cell that rewrites what a probe recorded has nothing to rewrite
+    SavedModel("loop", "torch_loop", "", options=(("cells_from", ("setup", "model_def", "loss_optimizer",
+                                                                   "train_loop")),)),
 )
+
+
+def _probe(ctx):
+    """What the loop probe recorded in the scoring sandbox (the kernel's own record is not used)."""
+    probe = ctx.model("loop").get("probe")
+    if not isinstance(probe, dict):
+        return {}
+    if "error" in probe:
+        raise ArtifactProblem("error", shown(probe["error"], 300))
+    if "missing" in probe:
+        raise ArtifactProblem("missing_var", shown(probe["missing"], 60))
+    return probe
+
+
+def loop_check(name, passes, expected_key, found, hint_key, var="train_one_epoch"):
+    """A behaviour of train_one_epoch as the scoring sandbox's probe saw it."""
+    def run(ctx, points):
+        d = _probe(ctx)
+        if passes(d, ctx):
+            return CheckResult(name, points, points)
+        return CheckResult(name, 0.0, points, expected=msg(expected_key, ctx.lang), found=shown(found(d, ctx), 600),
+                           hint=msg(hint_key, ctx.lang))
+    return Check(name, run, var=var)
 
 
 def _inputs(ctx):
@@ -83,18 +110,18 @@ SCORER = Scorer(
                       "value_hint_torch_optimizer", var="optimizer"),
         ]),
         GradedCell("check_loop", answer_id="train_loop", checks=[
-            behaviour("data_loader", "torch_loop", _loader_ok, "loader_expected_default",
+            loop_check("data_loader", _loader_ok, "loader_expected_default",
                       lambda d, ctx: msg("loader_found", ctx.lang, items=d.get("loader_items"), batch=d.get("loader_batch_size")),
                       "loader_hint", var="train_loader"),
-            behaviour("loop_updates", "torch_loop", _steps_ok, "loop_steps_expected",
+            loop_check("loop_updates", _steps_ok, "loop_steps_expected",
                       lambda d, ctx: msg("loop_steps_found", ctx.lang, steps=d.get("steps"), batches=d.get("batches"),
                                           changed=d.get("params_changed")), "loop_steps_hint"),
-            behaviour("zero_grad", "torch_loop", _zero_grad_ok, "zero_grad_expected",
+            loop_check("zero_grad", _zero_grad_ok, "zero_grad_expected",
                       lambda d, ctx: msg("zero_grad_found", ctx.lang, ratio=f"{d.get('grad_ratio') or 0:.2f}"), "zero_grad_hint"),
-            behaviour("train_mode", "torch_loop", _train_mode_ok, "train_mode_expected",
+            loop_check("train_mode", _train_mode_ok, "train_mode_expected",
                       lambda d, ctx: msg("train_mode_found", ctx.lang, modes=["train" if m else "eval" for m in d.get("forward_modes", [])][:3]),
                       "train_mode_hint"),
-            behaviour("loop_learns", "torch_loop", _learns_ok, "loop_learns_expected",
+            loop_check("loop_learns", _learns_ok, "loop_learns_expected",
                       lambda d, ctx: msg("loop_learns_found", ctx.lang, before=f"{d.get('loss_before', 0):.3f}",
                                           after=f"{d.get('loss_after', 0):.3f}"), "loop_learns_hint"),
         ]),

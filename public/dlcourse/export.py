@@ -55,7 +55,10 @@ def _guarded(name: str, fn, *args):
     except Exception as exc:  # recorded for the grader, not raised in the notebook
         payload = {"error": f"{type(exc).__name__}: {exc}",
                    "trace": traceback.format_exc(limit=3)[-2000:]}
-    write_json(name, payload)
+    try:
+        write_json(name, payload)
+    except Exception as exc:  # a value the export could not write as JSON (a huge int, a cycle)
+        write_json(name, {"error": f"could not record the result: {type(exc).__name__}: {str(exc)[:200]}"})
     return None
 
 
