@@ -56,7 +56,8 @@ def test_every_case_is_graded(variety_graded):
     """No submission is dropped (a scorer error must never make nbgrader skip a notebook)."""
     missing = [(a, c["name"]) for a, c in CASES if c["name"] not in variety_graded["checks"][a]]
     proc = variety_graded["proc"]
-    assert not missing, (missing, proc.stdout[-3000:], proc.stderr[-3000:])
+    if missing:
+        pytest.fail(f"not graded: {missing}\nSTDOUT: {proc.stdout[-3000:]}\nSTDERR: {proc.stderr[-3000:]}", pytrace=False)
 
 
 @pytest.mark.parametrize("assignment,case", CASES, ids=[c["name"] for _, c in CASES])
@@ -65,7 +66,8 @@ def test_variety_case_gets_fair_points(variety_graded, assignment, case):
     where = f"{assignment}/{case['name']} — origin: {case['origin']}"
     if case.get("why"):
         where += f" — why: {case['why']}"
-    assert got_checks is not None, f"{where}: not graded at all"
+    if got_checks is None:
+        pytest.fail(f"{where}: not graded at all (no checks recorded)", pytrace=False)
     got = {name: r["score"] for name, r in got_checks.items()}
     try:
         assert_points(got, case["expected"])
@@ -74,4 +76,4 @@ def test_variety_case_gets_fair_points(variety_graded, assignment, case):
                  if k not in got or (got[k] != pytest.approx(v) if not isinstance(v, tuple)
                                      else not v[0] <= got[k] <= v[1])}
         notes = {k: (got_checks[k].get("found"), got_checks[k].get("note")) for k in wrong if k in got_checks}
-        raise AssertionError(f"{where}\n  wrong checks: {wrong}\n  grader said: {notes}\n  ({exc})") from None
+        pytest.fail(f"{where}\n  wrong checks: {wrong}\n  grader said: {notes}\n  ({exc})", pytrace=False)
