@@ -155,8 +155,26 @@ def build(cfg: CourseConfig, force: bool = False, log=print, only: tuple = ()) -
         manifest[name] = {"key": key, "built_s": round(time.perf_counter() - t0, 1), **info}
         cfg.cache_dir.mkdir(parents=True, exist_ok=True)
         manifest_file.write_text(json.dumps(manifest, indent=2))
+    _scratch_dirs(cfg.public_data_dir)
     log(f"assets: up to date in {cfg.cache_dir}")
     return manifest
+
+
+# Folders inside the public data that a framework writes into on its own (fastai's learn.save and
+# lr_find write `<data path>/models/`).  Public data is read-only in the sandbox; each folder listed
+# in `.writable` gets its own small tmpfs there (farm/sandbox.py), so such code runs as it does at home.
+SCRATCH_DIRS = ("digit_pets/images/models",)
+
+
+def _scratch_dirs(public: Path) -> None:
+    if not public.is_dir():
+        return
+    for rel in SCRATCH_DIRS:
+        if (public / rel).parent.is_dir():
+            (public / rel).mkdir(exist_ok=True)
+    listing = "\n".join(SCRATCH_DIRS) + "\n"
+    if not (public / ".writable").exists() or (public / ".writable").read_text() != listing:
+        (public / ".writable").write_text(listing)
 
 
 def load_hidden_mnist(cfg: CourseConfig) -> tuple[np.ndarray, np.ndarray]:

@@ -60,10 +60,8 @@ def reported_matches(name: str, artifact: str, measure: Callable[[Context], floa
         data = ctx.json(artifact)
         tol = float(ctx.thresholds[tolerance_key])
         reference = measure(ctx)
-        got = data.get("value")
-        if isinstance(got, (list, tuple)) and got:
-            got = got[-1]
-        if finite(got) and abs(float(got) - reference) <= tol:
+        got = data.get("value")      # a number: [loss, acc] from an unpacked evaluate() is not the accuracy
+        if isinstance(got, (int, float)) and not isinstance(got, bool) and finite(got) and abs(float(got) - reference) <= tol:
             return CheckResult(name, points, points)
         return CheckResult(name, 0.0, points, expected=msg(expected_key, ctx.lang, ref=reference, tol=tol),
                            found=f"{var} = {shown(got, 80)}", hint=msg(hint_key, ctx.lang))

@@ -70,6 +70,10 @@ def _keras_describe(model) -> dict:
             out_shape = [None if d is None else int(d) for d in layer.output.shape]
         except Exception:
             out_shape = None
+        if out_shape is None and isinstance(cfg.get("units"), int):      # a subclassed model's layers have no graph
+            out_shape = [None, int(cfg["units"])]
+        elif out_shape is None and kind in ("Dropout", *_ACTIVATION_LAYERS) and layers:
+            out_shape = layers[-1]["output_shape"]
         act = _act_name(cfg.get("activation"))
         if kind in _ACTIVATION_LAYERS:
             folded = {"Softmax": "softmax", "ReLU": "relu", "LeakyReLU": "leaky_relu", "ELU": "elu",
@@ -116,10 +120,54 @@ def _keras_functions() -> dict:
     return {tf_name: getattr(acts, k_name) for tf_name, k_name in names.items() if hasattr(acts, k_name)}
 
 
+def _quiet_exec(cells, ns: dict) -> list:
+    """Run notebook cells in `ns` with their output dropped; the errors, cut short."""
+    import contextlib
+    import io
+
+    errors, sink = [], io.StringIO()
+    for i, src in enumerate(cells or []):
+        try:
+            with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+                exec(compile(_cell_code(src), f"<cell {i}>", "exec"), ns)
+        except Exception as exc:
+            errors.append(_short(f"{type(exc).__name__}: {exc}"))
+        sink.seek(0)
+        sink.truncate()
+    return errors
+
+
+def _keras_from_code(path: str, cells, first_error: Exception):
+    """A model Keras cannot rebuild from its config alone (a subclassed tf.keras.Model): run the
+    notebook's setup and model cells here, take the `model` they make, and load the saved weights into it."""
+    import keras
+
+    if not cells:
+        raise first_error
+    ns = {"__name__": "__main__"}
+    errors = _quiet_exec(cells, ns)
+    model = ns.get("model")
+    if not isinstance(model, keras.Model):
+        raise ValueError(f"{_short(first_error)}; the notebook's cells made no Keras model"
+                         + (f" ({errors[0]})" if errors else ""))
+    if not model.built:
+        for shape in ((1, 28, 28), (1, 784), (1, 28, 28, 1)):
+            try:
+                model(np.zeros(shape, np.float32))
+                break
+            except Exception:
+                continue
+    model.load_weights(path)
+    return model
+
+
 def keras_job(job: dict, inputs: dict) -> dict:
     import keras
 
-    model = keras.saving.load_model(job["model"], compile=False, safe_mode=True, custom_objects=_keras_functions())
+    try:
+        model = keras.saving.load_model(job["model"], compile=False, safe_mode=True, custom_objects=_keras_functions())
+    except Exception as exc:
+        model = _keras_from_code(job["model"], job.get("cells"), exc)
     result = {"loaded": True}
     if job.get("describe"):
         result["describe"] = _keras_describe(model)
@@ -292,16 +340,8 @@ def torch_loop_job(job: dict, inputs: dict) -> dict:
     from dlcourse.export import _torch_loop_probe
 
     ns = {"__name__": "__main__"}
-    errors = []
+    errors = _quiet_exec(job.get("cells"), ns)
     sink = io.StringIO()
-    for i, src in enumerate(job.get("cells") or []):
-        try:
-            with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-                exec(compile(_cell_code(src), f"<cell {i}>", "exec"), ns)
-        except Exception as exc:
-            errors.append(_short(f"{type(exc).__name__}: {exc}"))
-        sink.seek(0)
-        sink.truncate()
     try:
         with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
             probe = _torch_loop_probe(ns.get("train_one_epoch"), ns.get("train_loader"))

@@ -94,6 +94,21 @@ def _gpu_binds() -> list[str]:
     return args
 
 
+def _scratch_binds(public_data: Path, size: str) -> list[str]:
+    """A tmpfs over each folder of the public data listed in its `.writable` (see graders/assets.py)."""
+    args = []
+    try:
+        listed = (Path(public_data) / ".writable").read_text().split()
+    except OSError:
+        return args
+    for rel in listed[:16]:
+        if ".." in Path(rel).parts or rel.startswith("/"):
+            continue
+        if (Path(public_data) / rel).is_dir():
+            args += ["--size", size, "--tmpfs", f"{PUBLIC_DATA}/{rel}"]
+    return args
+
+
 def kernel_env(spec: SandboxSpec, sandboxed: bool = True) -> dict:
     """The only environment the student's kernel gets (no secrets from the host)."""
     env = {
@@ -146,6 +161,7 @@ def wrap(cmd: list[str], spec: SandboxSpec) -> list[str]:
              "--bind", str(spec.artifacts), ARTIFACTS,
              "--bind", str(spec.runtime), str(spec.runtime),
              "--chdir", SCRATCH]
+    args += _scratch_binds(spec.public_data, size)
     if spec.grading_inputs is not None and spec.grading_inputs.is_dir():
         args += ["--ro-bind", str(spec.grading_inputs), GRADING_INPUTS]
     if spec.gpu:

@@ -18,10 +18,13 @@ EXPECTED_LAYERS = [
 ]
 SCALE = 1 / 255      # the notebook's setup cell divides the images by 255
 
+# a subclassed tf.keras.Model cannot be rebuilt from its config: then the notebook's setup and model
+# cells run in the scoring sandbox to make the model, and the saved weights are loaded into it
+CELLS = ("cells_from", ("setup", "model_def"))
 MODELS = (
-    SavedModel("defined", "keras", "keras_def.keras", artifact="keras_model", describe=True),
+    SavedModel("defined", "keras", "keras_def.keras", artifact="keras_model", describe=True, options=(CELLS,)),
     SavedModel("trained", "keras", "keras_trained.keras", artifact="keras_training", inputs=("hidden", "public"),
-               options=(("scale", SCALE),)),
+               options=(("scale", SCALE), CELLS)),
 )
 
 
