@@ -88,11 +88,11 @@ CATALOG: dict[str, dict[str, str]] = {
         "ko": "epochs를 충분히 주고, 입력을 255로 나눴는지, 구조와 손실 함수가 맞는지 확인하세요.",
         "en": "train enough epochs, scale inputs by 1/255, and check the model and the loss.",
     },
-    "weights_unusable": {"ko": "가중치로 모델을 다시 만들 수 없음 ({why})",
-                         "en": "the model cannot be rebuilt from its weights ({why})"},
+    "weights_unusable": {"ko": "모델의 출력을 채점에 쓸 수 없음 ({why})",
+                         "en": "the model's output cannot be used for grading ({why})"},
     "weights_hint": {
-        "ko": "Flatten, Dense, Dropout 층만 사용하고, 학습 셀을 오류 없이 실행하세요.",
-        "en": "use only Flatten, Dense and Dropout layers and run the training cell without errors.",
+        "ko": "모든 셀을 위에서부터 오류 없이 실행했는지, 모델이 이미지마다 클래스 점수 한 줄을 내는지 확인하세요.",
+        "en": "run every cell from the top without errors and check that the model gives one row of class scores per image.",
     },
     # the scoring sandbox (the saved model, loaded and run by the grader)
     "model_unusable": {"ko": "채점기가 저장된 모델을 불러오거나 실행하지 못했습니다 ({why})",

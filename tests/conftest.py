@@ -23,7 +23,7 @@ sys.path.insert(0, str(REPO))
 from graders.config import load_config  # noqa: E402
 
 
-def run_cli(args, root: Path, check=True, env=None, timeout=1200):
+def run_cli(args, root: Path, check=True, env=None, timeout=2400):
     full_env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
     proc = subprocess.run([sys.executable, "-m", "graders", "--config", str(root / "course_config.py"), *args],
                           cwd=root, capture_output=True, text=True, env=full_env, timeout=timeout)

@@ -22,6 +22,7 @@ from graders import demo
 from graders.config import load_config
 from graders.demo import concepts_quiz as Q
 from graders.demo import keras_mnist as K
+from graders.demo import pytorch_mnist as P
 
 LIMITS = """
 SANDBOX = {**SANDBOX, "cell_timeout_s": 20, "notebook_timeout_s": 90, "cpu_seconds": 120,
@@ -29,7 +30,9 @@ SANDBOX = {**SANDBOX, "cell_timeout_s": 20, "notebook_timeout_s": 90, "cpu_secon
 """
 QUIZ_FULL = Q.EXPECTED["ref"]
 KERAS_FULL = K.EXPECTED["ref"]
+TORCH_FULL = P.EXPECTED["ref"]
 QIDS = sorted(QUIZ_FULL)
+ASSIGNMENTS = ("keras_mnist", "pytorch_mnist", "concepts_quiz")
 
 
 def _q(student, extra: dict | None = None, answers=None) -> dict:
@@ -42,6 +45,30 @@ def _q(student, extra: dict | None = None, answers=None) -> dict:
 
 def _k(**cells) -> dict:
     return {**K.REFERENCE, **cells}
+
+
+def _p(**cells) -> dict:
+    return {**P.REFERENCE, **cells}
+
+
+# a train_one_epoch that does nothing, losses typed by hand, and a later cell that rewrites the record the
+# kernel's loop probe used to leave (now the probe runs in the scoring sandbox on the notebook's cells)
+NOOP_LOOP = """
+train_loader = DataLoader(TensorDataset(x_train_t, y_train_t), batch_size=64, shuffle=True)
+
+
+def train_one_epoch(model, loader, criterion, optimizer, device):
+    return 0.0
+"""
+FORGED_LOOP_RECORD = """
+losses = [2.3, 1.2, 0.7, 0.4, 0.2]
+from dlcourse import export as _E
+_perfect = {"steps": 3, "batches": 3, "backwards": 3, "grad_ratio": 1.0, "forward_modes": [True, True, True],
+            "params_changed": True, "loss_before": 2.3, "loss_after": 0.1, "loader_batch_size": 64,
+            "loader_items": 3500}
+_E.write_json("torch_loop", _perfect)
+_E.torch_loop_probe = lambda *a, **k: _E.write_json("torch_loop", _perfect)
+"""
 
 
 # ── cheating ────────────────────────────────────────────────────────────────
@@ -239,6 +266,10 @@ def _cases(cfg) -> dict:
         "k_forge_export": ("keras_mnist", _k(compile_model=FORGE_EXPORT, train_model="history = None"),
                            {**KERAS_FULL, "optimizer": 0, "loss": 0, "trained": 0, "hidden_accuracy": 0,
                             "evaluated": 0}),
+        # cheating, pytorch: forged loop record and hand-typed losses on a model that never trained
+        "p_forged_loop": ("pytorch_mnist", _p(train_loop=NOOP_LOOP, train_model=FORGED_LOOP_RECORD),
+                          {**TORCH_FULL, "loop_updates": 0, "zero_grad": 0, "train_mode": 0, "loop_learns": 0,
+                           "trained": 0, "hidden_accuracy": 0}),
         # cheating, quiz (the notebook is changed after it is written: see _tamper)
         "q_edit_tests": ("concepts_quiz", _q("q_edit_tests"), QUIZ_FULL),
         "q_dup_ids": ("concepts_quiz", _q("q_dup_ids"), QUIZ_FULL),
@@ -367,18 +398,18 @@ def _leftover_processes() -> list[str]:
 def attacked(tmp_path_factory):
     root = make_course(tmp_path_factory.mktemp("attacks"), LIMITS)
     cfg = load_config(root / "course_config.py")
-    for assignment in ("keras_mnist", "concepts_quiz"):
+    for assignment in ASSIGNMENTS:
         run_cli(["release", assignment], root)
     cases = _cases(cfg)
-    for assignment in ("keras_mnist", "concepts_quiz"):
+    for assignment in ASSIGNMENTS:
         who = {s: answers for s, (a, answers, _) in cases.items() if a == assignment}
         demo.submit(cfg, assignment, who=who)
     _tamper(cfg)
     _broken(cfg)
     cages_before = _cages()
     start = time.monotonic()
-    batch = run_cli(["autograde", "keras_mnist", "concepts_quiz", "--workers", "2", "--quiet"], root, check=False,
-                    timeout=600, env={"DLCOURSE_GRADER_ENV_MARKER": "grader-side secret"})
+    batch = run_cli(["autograde", *ASSIGNMENTS, "--workers", "2", "--quiet"], root, check=False,
+                    timeout=1800, env={"DLCOURSE_GRADER_ENV_MARKER": "grader-side secret"})
     seconds = time.monotonic() - start
     leftovers = _leftover_processes()
     cages_after = _cages()
@@ -388,7 +419,7 @@ def attacked(tmp_path_factory):
     again = run_cli(["autograde", "concepts_quiz", "--student", "b_resubmit", "--quiet"], root, check=False)
     return {"cfg": cfg, "cases": cases, "batch": batch, "seconds": seconds, "leftovers": leftovers,
             "cages_before": cages_before, "cages_after": cages_after,
-            "checks": {**demo.check_results(cfg, "keras_mnist"), **demo.check_results(cfg, "concepts_quiz")},
+            "checks": {s: r for a in ASSIGNMENTS for s, r in demo.check_results(cfg, a).items()},
             "before": before, "after": {(r["student"], r["cell"]): r["score"] for r in _scores(cfg)},
             "again": again}
 
@@ -421,7 +452,7 @@ def _farm_messages(cfg) -> dict:
                             notebook_timeout=sb.notebook_timeout_s)._messages()
 
 
-CHEATING = ["k_patch_libs", "k_fake_history", "k_always_eq", "k_hardcoded", "k_rebuilt_hidden", "q_edit_tests",
+CHEATING = ["k_patch_libs", "k_fake_history", "k_always_eq", "k_hardcoded", "k_rebuilt_hidden", "p_forged_loop", "q_edit_tests",
             "q_dup_ids", "q_tamper_meta", "q_read_secrets", "q_write_outputs"]
 HOSTILE = ["h_network", "h_write_outside", "h_memory", "h_loop", "h_stubborn_loop", "h_gigabyte", "h_os_exit",
            "h_kill_kernel", "h_sys_exit", "h_background", "h_fill_disk"]
@@ -447,6 +478,14 @@ def test_points_per_check(attacked, student):
     from conftest import assert_points
     expected = attacked["cases"][student][2]
     assert_points(_points(attacked, student), expected)
+
+
+def test_forged_loop_record_is_not_what_the_loop_checks_read(attacked):
+    """The kernel's record says every probe passed; the scoring sandbox's probe of the real function disagrees."""
+    checks = attacked["checks"]["p_forged_loop"]
+    assert checks["loop_updates"]["score"] == 0 and checks["zero_grad"]["score"] == 0
+    assert checks["trained"]["score"] == 0          # hand-typed falling losses on a model that never trained
+    assert "찍기" in checks["trained"]["found"] or "chance" in checks["trained"]["found"]
 
 
 def test_forged_export_gets_nothing_it_did_not_measure(attacked):

@@ -52,14 +52,15 @@ def behaviour(name: str, artifact: str, passes: Callable[[dict, Context], bool],
 
 
 def trained_model(name: str, artifact: str, accuracy: Callable[[Context], float], better_than: float,
-                  found_key: str, hint_key: str, history_hint: str = "history_hint", var: str = "history") -> Check:
+                  found_key: str, hint_key: str, history_hint: str = "history_hint", loss_hint: str = "loss_hint",
+                  var: str = "history") -> Check:
     """The recorded loss fell *and* the model the grader measured does better than chance.
 
     A training record is written in the student's kernel and can be typed by hand; `accuracy`
     is the grader's own measurement of the saved model, so a record without training gets nothing.
     A model the grader cannot load or run gets 0 here too, with the reason.
     """
-    base = loss_fell(name, artifact, history_hint=history_hint, var=var)
+    base = loss_fell(name, artifact, history_hint=history_hint, loss_hint=loss_hint, var=var)
 
     def run(ctx: Context, points: float) -> CheckResult:
         result = base.fn(ctx, points)

@@ -128,7 +128,7 @@ SCORER = Scorer(
         GradedCell("check_training", answer_id="train_model", checks=[
             trained_model("trained", "torch_training", _public_test_accuracy, better_than=0.2,
                           found_key="torch_trained_chance", hint_key="torch_trained_hint",
-                          history_hint="losses_hint", var="losses"),
+                          history_hint="losses_hint", loss_hint="torch_accuracy_hint", var="losses"),
             hidden_accuracy("hidden_accuracy", labels=lambda ctx: hidden_mnist(ctx)[1],
                             measure=lambda ctx, y: model_accuracy(ctx, "trained", "hidden", y),
                             hint_key="torch_accuracy_hint"),
