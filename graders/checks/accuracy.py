@@ -33,7 +33,10 @@ def partial_credit(value: float, floor: float, target: float, points: float) -> 
 
 def predictions(ctx: Context, model: str, inputs: str, n: int) -> list:
     """Class indices the scoring sandbox got from the saved `model` on the input set `inputs`."""
-    got = ctx.model(model).get(inputs)
+    result = ctx.model(model)
+    if result.get("model_error"):
+        raise ModelProblem(shown(result["model_error"], 300))
+    got = result.get(inputs)
     if not isinstance(got, dict):
         raise RebuildError(f"no output for {inputs}")
     preds = got.get("predictions")

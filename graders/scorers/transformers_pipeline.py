@@ -37,7 +37,8 @@ def _label(p):
 def _labels_ok(d, ctx):
     """The label strings themselves, as the model gives them ('positive' is read for accuracy, not here)."""
     preds = d.get("predictions")
-    return isinstance(preds, list) and len(preds) == d.get("n_inputs") and all(p in LABELS for p in preds)
+    return (isinstance(preds, list) and len(preds) == d.get("n_inputs")
+            and all(isinstance(p, str) and p in LABELS for p in preds))
 
 
 def _labels_found(d, ctx):

@@ -121,12 +121,26 @@ def _keras_layers(model):
 
 
 def _keras_ready(model) -> None:
-    """A model made without input_shape is built for MNIST images before it is described or saved."""
-    if not getattr(model, "built", True):
+    """A model made without input_shape is built for MNIST images before it is described or saved.
+
+    Calling it once on zeros builds every layer (a subclassed model may say `built` while its
+    layers are not); it changes no weight.
+    """
+    layers = getattr(model, "layers", None) or []
+    if getattr(model, "built", True) and all(getattr(l, "built", True) for l in layers):
+        return
+    import numpy as np
+
+    for shape in ((1, *MNIST_SHAPE), (1, 784), (1, *MNIST_SHAPE, 1)):
         try:
-            model.build((None, *MNIST_SHAPE))
+            model(np.zeros(shape, dtype="float32"))
+            return
         except Exception:
-            pass
+            continue
+    try:
+        model.build((None, *MNIST_SHAPE))
+    except Exception:
+        pass
 
 
 def _keras_save(model, name: str) -> dict:
