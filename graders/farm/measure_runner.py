@@ -44,22 +44,9 @@ def _stats(outs: list) -> dict:
 _ACTIVATION_LAYERS = {"Activation", "Softmax", "ReLU", "LeakyReLU", "ELU", "PReLU"}
 
 
-def _act_name(act) -> str | None:
-    if act is None:
-        return None
-    if isinstance(act, dict):
-        cfg = act.get("config")
-        act = (cfg.get("name") if isinstance(cfg, dict) else cfg) or act.get("class_name")
-    if callable(act):
-        act = getattr(act, "__name__", str(act))
-    name = str(act).split(".")[-1].lower()
-    for suffix in ("_v2", "_v1"):
-        if name.endswith(suffix):
-            name = name[: -len(suffix)]
-    return name
-
-
 def _keras_describe(model) -> dict:
+    from dlcourse.export import _act_name       # the course's public helper: one reading of activation names
+
     layers = []
     for layer in model.layers:
         kind = type(layer).__name__

@@ -25,3 +25,19 @@ def sentiment_reference(ctx: Context):
         from ..assets import load_sentiment_reference
         ctx.cache["sentiment_reference"] = load_sentiment_reference(ctx.secrets)
     return ctx.cache["sentiment_reference"]
+
+
+def mnist_inputs(ctx: Context) -> dict:
+    """Grader inputs of the MNIST exercises: hidden images and the public test images (no labels)."""
+    return {"hidden": hidden_mnist(ctx)[0], "public": public_test_mnist(ctx)[0]}
+
+
+def described_layers(ctx: Context, model: str = "defined"):
+    """The layers of a saved model as the scoring sandbox described them."""
+    return (ctx.model(model).get("describe") or {}).get("layers")
+
+
+def public_accuracy(ctx: Context, model: str = "trained") -> float:
+    """Accuracy of a saved model on the public test set, measured by the grader."""
+    from ..checks import model_accuracy
+    return model_accuracy(ctx, model, "public", public_test_mnist(ctx)[1])

@@ -35,8 +35,9 @@ def _accuracy(ctx, y):
     result = ctx.model("trained")
     vocab = result.get("vocab") if isinstance(result.get("vocab"), list) else []
     n_out = result.get("n_out") if isinstance(result.get("n_out"), int) else len(vocab)
+    n_out = max(0, min(n_out, 100_000))
     # an output with no class name (more outputs than classes) is a wrong answer
-    names = [DIGITS.get(v, -1) for v in vocab[:n_out]] + [-1] * max(0, n_out - len(vocab))
+    names = [DIGITS.get(v, -1) if isinstance(v, str) else -1 for v in vocab[:n_out]] + [-1] * max(0, n_out - len(vocab))
     return model_accuracy(ctx, "trained", "hidden", list(y), names=names)
 
 

@@ -8,7 +8,7 @@ by name however they were written, Flatten optional (a model on flat vectors).
 from ..checks import (
     accuracy_thresholds, field_contains, field_equals, GradedCell, hidden_accuracy, Layer, layer_structure,
     model_accuracy, reported_matches, SavedModel, Scorer, trained_model)
-from .data import hidden_mnist, public_test_mnist
+from .data import described_layers, hidden_mnist, mnist_inputs, public_accuracy
 
 EXPECTED_LAYERS = [
     Layer("Flatten", output=(784,), params=0),
@@ -28,16 +28,7 @@ MODELS = (
 )
 
 
-def _inputs(ctx):
-    return {"hidden": hidden_mnist(ctx)[0], "public": public_test_mnist(ctx)[0]}
 
-
-def _layers(ctx):
-    return (ctx.model("defined").get("describe") or {}).get("layers")
-
-
-def _public_accuracy(ctx):
-    return model_accuracy(ctx, "trained", "public", public_test_mnist(ctx)[1])
 
 
 SCORER = Scorer(
@@ -46,10 +37,10 @@ SCORER = Scorer(
     thresholds=("accuracy_floor", "accuracy_target", "evaluate_tolerance"),
     threshold_rule=accuracy_thresholds,
     models=MODELS,
-    inputs=_inputs,
+    inputs=mnist_inputs,
     cells=[
         GradedCell("check_model", answer_id="model_def", checks=[
-            layer_structure("layers", "keras_model", EXPECTED_LAYERS, hint_key="layers_hint", source=_layers,
+            layer_structure("layers", "keras_model", EXPECTED_LAYERS, hint_key="layers_hint", source=described_layers,
                             ignore=("Flatten",)),
         ]),
         GradedCell("check_compile", answer_id="compile_model", checks=[
@@ -59,14 +50,14 @@ SCORER = Scorer(
                            aliases=("acc", "sparse_categorical_accuracy")),
         ]),
         GradedCell("check_training", answer_id="train_model", checks=[
-            trained_model("trained", "keras_training", _public_accuracy, better_than=0.2,
+            trained_model("trained", "keras_training", public_accuracy, better_than=0.2,
                           found_key="keras_trained_chance", hint_key="keras_trained_hint"),
             hidden_accuracy("hidden_accuracy", labels=lambda ctx: hidden_mnist(ctx)[1],
                             measure=lambda ctx, y: model_accuracy(ctx, "trained", "hidden", y),
                             hint_key="keras_accuracy_hint"),
         ]),
         GradedCell("check_evaluate", answer_id="evaluate_model", checks=[
-            reported_matches("evaluated", "value_test_acc", _public_accuracy, "evaluate_tolerance",
+            reported_matches("evaluated", "value_test_acc", public_accuracy, "evaluate_tolerance",
                              "evaluate_expected", "evaluate_hint", var="test_acc"),
         ]),
     ],

@@ -3,7 +3,7 @@ from ..checks import (
     ArtifactProblem, Check, CheckResult, shown, accuracy_thresholds, behaviour, field_equals, GradedCell, hidden_accuracy, Layer, layer_structure,
     logits_output, model_accuracy, reported_matches, SavedModel, Scorer, trained_model)
 from ..messages import msg
-from .data import hidden_mnist, public_test_mnist
+from .data import described_layers, hidden_mnist, mnist_inputs, public_accuracy
 
 # The computation torch.export traced, in the order forward runs it (functional or module activations alike);
 # a final softmax/log_softmax is left to the `logits` check.
@@ -49,16 +49,7 @@ def loop_check(name, passes, expected_key, found, hint_key, var="train_one_epoch
     return Check(name, run, var=var)
 
 
-def _inputs(ctx):
-    return {"hidden": hidden_mnist(ctx)[0], "public": public_test_mnist(ctx)[0]}
 
-
-def _layers(ctx):
-    return (ctx.model("defined").get("describe") or {}).get("layers")
-
-
-def _public_test_accuracy(ctx):
-    return model_accuracy(ctx, "trained", "public", public_test_mnist(ctx)[1])
 
 
 def _optimizer_ok(d, ctx=None):
@@ -97,10 +88,10 @@ SCORER = Scorer(
     thresholds=("accuracy_floor", "accuracy_target", "evaluate_tolerance"),
     threshold_rule=accuracy_thresholds,
     models=MODELS,
-    inputs=_inputs,
+    inputs=mnist_inputs,
     cells=[
         GradedCell("check_model", answer_id="model_def", checks=[
-            layer_structure("architecture", "torch_model", EXPECTED_LAYERS, "torch_layers_hint", source=_layers,
+            layer_structure("architecture", "torch_model", EXPECTED_LAYERS, "torch_layers_hint", source=described_layers,
                             drop_trailing=("Softmax", "LogSoftmax")),
             logits_output("logits", "defined", "public", classes=10, hint_key="logits_hint"),
         ]),
@@ -126,7 +117,7 @@ SCORER = Scorer(
                                           after=f"{d.get('loss_after', 0):.3f}"), "loop_learns_hint"),
         ]),
         GradedCell("check_training", answer_id="train_model", checks=[
-            trained_model("trained", "torch_training", _public_test_accuracy, better_than=0.2,
+            trained_model("trained", "torch_training", public_accuracy, better_than=0.2,
                           found_key="torch_trained_chance", hint_key="torch_trained_hint",
                           history_hint="losses_hint", loss_hint="torch_accuracy_hint", var="losses"),
             hidden_accuracy("hidden_accuracy", labels=lambda ctx: hidden_mnist(ctx)[1],
@@ -134,7 +125,7 @@ SCORER = Scorer(
                             hint_key="torch_accuracy_hint"),
         ]),
         GradedCell("check_evaluate", answer_id="evaluate_model", checks=[
-            reported_matches("evaluated", "value_test_acc", _public_test_accuracy, "evaluate_tolerance",
+            reported_matches("evaluated", "value_test_acc", public_accuracy, "evaluate_tolerance",
                              "evaluate_expected", "torch_evaluate_hint", var="test_acc"),
         ]),
     ],

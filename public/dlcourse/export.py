@@ -86,6 +86,7 @@ def _keras_loss_name(loss) -> str | None:
 
 
 def _act_name(act):
+    """An activation as a plain name however it was given: 'relu', tf.nn.relu, keras's {'config': 'softmax_v2'}."""
     if act is None:
         return None
     if isinstance(act, dict):
@@ -93,7 +94,11 @@ def _act_name(act):
         act = (cfg.get("name") if isinstance(cfg, dict) else cfg) or act.get("class_name")
     if callable(act):
         act = getattr(act, "__name__", type(act).__name__)
-    return str(act)
+    name = str(act).split(".")[-1].lower()
+    for suffix in ("_v2", "_v1"):
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+    return name
 
 
 def _keras_layers(model):
@@ -176,8 +181,11 @@ def _keras_compile(model):
     raw = cc.get("metrics") or []
     for m in (raw if isinstance(raw, (list, tuple)) else [raw]):
         if isinstance(m, dict):
-            m = m.get("config", {}).get("name") or m.get("class_name")
-        metrics.append(_act_name(m))
+            cfg = m.get("config")
+            m = (cfg.get("name") if isinstance(cfg, dict) else cfg) or m.get("class_name")
+        elif not isinstance(m, str):
+            m = getattr(m, "name", None) or getattr(m, "__name__", None) or type(m).__name__
+        metrics.append(str(m)[:100])
     loss = getattr(model, "loss", None)
     if loss is None and isinstance(cc.get("loss"), (str, dict)):
         loss = cc["loss"] if isinstance(cc["loss"], str) else (cc["loss"].get("config") or {}).get("name")
