@@ -51,7 +51,7 @@ demo: assets
 	@$(PY) -m graders demo
 
 test: assets
-	@$(PY) -m pytest -q tests
+	@$(PY) -m pytest -q tests --timeout=2700
 
 # JupyterLab with nbgrader's extensions: staff (formgrader), or a student with STUDENT=<id>.
 lab: assets

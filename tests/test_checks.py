@@ -1,5 +1,6 @@
 """Unit tests of the check library (the end-to-end tests prove the grades)."""
 import json
+import os
 
 import numpy as np
 import pytest
@@ -57,49 +58,62 @@ def test_student_strings_are_cut_before_messages():
     assert shown("short") == "short"
 
 
-def _describe_keras(tmp_path, build):
-    """Save a Keras model as a student would and describe it as the scoring sandbox does."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("runner", REPO / "graders/farm/measure_runner.py")
-    runner = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(runner)
-    model = build()
-    path = tmp_path / "m.keras"
-    model.save(str(path))
-    return runner.keras_job({"model": str(path), "describe": True}, {})["describe"]["layers"]
+_KERAS_MODELS = """
+import json, os, sys
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+import importlib.util
+import tensorflow as tf
+
+spec = importlib.util.spec_from_file_location("runner", sys.argv[1])
+runner = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(runner)
+
+
+def seq(act=tf.nn.relu):
+    m = tf.keras.models.Sequential()
+    m.add(tf.keras.layers.Flatten())
+    m.add(tf.keras.layers.Dense(128, activation=act))
+    m.add(tf.keras.layers.Dropout(0.2))
+    m.add(tf.keras.layers.Dense(10, activation=tf.nn.softmax))
+    m.build((None, 28, 28))
+    return m
+
+
+def functional():
+    inp = tf.keras.Input(shape=(28, 28))
+    h = tf.keras.layers.Dense(128)(tf.keras.layers.Flatten()(inp))
+    h = tf.keras.layers.Dropout(0.2)(tf.keras.layers.ReLU()(h))
+    out = tf.keras.layers.Softmax()(tf.keras.layers.Dense(10)(h))
+    return tf.keras.Model(inp, out)
+
+
+out = {}
+for name, build in (("seq", seq), ("functional", functional), ("sigmoid", lambda: seq(tf.nn.sigmoid))):
+    path = os.path.join(sys.argv[2], name + ".keras")
+    build().save(path)
+    out[name] = runner.keras_job({"model": path, "describe": True}, {})["describe"]["layers"]
+print(json.dumps(out))
+"""
 
 
 def test_keras_structure_is_compared_by_meaning(tmp_path):
-    """Sequential with tf.nn functions, functional API with Input + Activation layers: the same model."""
-    import os
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import tensorflow as tf
+    """Sequential with tf.nn functions, functional API with Input + Activation layers: the same model.
+
+    Saved and described (as the scoring sandbox does) in a child process: TensorFlow stays out of
+    the test process, where torch.export also runs."""
+    import subprocess
+    import sys
     from graders.checks.layers import _found_layer
 
-    def seq():
-        m = tf.keras.models.Sequential()
-        m.add(tf.keras.layers.Flatten())
-        m.add(tf.keras.layers.Dense(128, activation=tf.nn.relu))
-        m.add(tf.keras.layers.Dropout(0.2))
-        m.add(tf.keras.layers.Dense(10, activation=tf.nn.softmax))
-        m.build((None, 28, 28))
-        return m
-
-    def functional():
-        inp = tf.keras.Input(shape=(28, 28))
-        h = tf.keras.layers.Dense(128)(tf.keras.layers.Flatten()(inp))
-        h = tf.keras.layers.Dropout(0.2)(tf.keras.layers.ReLU()(h))
-        out = tf.keras.layers.Softmax()(tf.keras.layers.Dense(10)(h))
-        return tf.keras.Model(inp, out)
-
+    env = {**os.environ, "PYTHONPATH": f"{REPO}/public:{REPO}"}
+    proc = subprocess.run([sys.executable, "-c", _KERAS_MODELS, str(REPO / "graders/farm/measure_runner.py"),
+                           str(tmp_path)], capture_output=True, text=True, timeout=600, env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    described = json.loads(proc.stdout.strip().splitlines()[-1])
     want = [l for l in EXPECTED_LAYERS if l.kind != "Flatten"]
-    for build in (seq, functional):
-        found = [_found_layer(l) for l in _describe_keras(tmp_path, build) if l["class_name"] != "Flatten"]
-        assert compare_layers(found, want) == [], (build.__name__, found)
-
-    def sigmoid():       # negative control: the comparator still sees a different activation
-        m = seq()
-        m.layers[1].activation = tf.keras.activations.sigmoid
-        return m
-    found = [_found_layer(l) for l in _describe_keras(tmp_path, sigmoid) if l["class_name"] != "Flatten"]
+    for name in ("seq", "functional"):
+        found = [_found_layer(l) for l in described[name] if l["class_name"] != "Flatten"]
+        assert compare_layers(found, want) == [], (name, found)
+    # negative control: the comparator still sees a different activation
+    found = [_found_layer(l) for l in described["sigmoid"] if l["class_name"] != "Flatten"]
     assert compare_layers(found, want) != []
