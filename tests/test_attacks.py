@@ -25,7 +25,7 @@ from graders.demo import keras_mnist as K
 from graders.demo import pytorch_mnist as P
 
 LIMITS = """
-SANDBOX = {**SANDBOX, "cell_timeout_s": 20, "notebook_timeout_s": 90, "cpu_seconds": 120,
+SANDBOX = {**SANDBOX, "cell_timeout_s": 60, "notebook_timeout_s": 240, "cpu_seconds": 120,
            "max_artifact_mb": 16, "disk_mb": 64, "max_pids": 128, "prestart": False}
 """
 QUIZ_FULL = Q.EXPECTED["ref"]
