@@ -22,8 +22,6 @@ import os
 import tempfile
 import time
 import traceback
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -295,7 +293,12 @@ def _grade_serial(cfg, jobs, batches, bar, task, api) -> None:
 
 
 # ── the pool of grader processes ────────────────────────────────────────────
+# Each grader process is fed one submission at a time over its own pipe, so the runner always
+# knows which submission each process holds.  When one dies (kill -9, the machine's OOM killer),
+# only the submission it held is charged an attempt and queued again; the other processes go on
+# with theirs undisturbed, and a fresh process takes the dead one's place.
 _WORKER: dict = {}
+MAX_START_FAILURES = 3   # grader processes that die before taking any work: the set-up is broken
 
 
 def _die_with_parent() -> None:
@@ -308,15 +311,12 @@ def _die_with_parent() -> None:
         pass
 
 
-def _worker_init(config_path: str, work_root: str, scheduler: str | None, gpu_ids, prestart: bool) -> None:
+def _worker_init(config_path: str, work_root: str, scheduler: str | None, gpu_id, prestart: bool) -> None:
     from ..config import load_config
 
     _die_with_parent()
-    if gpu_ids is not None:
-        try:       # one GPU per local grader process, round robin (its kernels inherit it)
-            os.environ["CUDA_VISIBLE_DEVICES"] = str(gpu_ids.get_nowait())
-        except Exception:
-            pass
+    if gpu_id is not None:       # one GPU per local grader process, round robin (its kernels inherit it)
+        os.environ["CUDA_VISIBLE_DEVICES"] = str(gpu_id)
     cfg = load_config(config_path)
     _WORKER.update(cfg=cfg, api=nbgrader_api(cfg, work_root, scheduler, prestart=prestart))
 
@@ -327,59 +327,147 @@ def _worker_grade(assignment: str, student: str) -> Outcome:
     return grade_one(_WORKER["api"], _WORKER["cfg"], assignment, student)
 
 
-def _gpu_queue(cfg, ctx, n_workers):
+def _worker_main(conn, init_args) -> None:
+    """A grader process: set up once, then grade what the runner sends until it sends None."""
+    _worker_init(*init_args)
+    conn.send(("ready", None))
+    while True:
+        try:
+            job = conn.recv()
+        except EOFError:
+            return
+        if job is None:
+            return
+        try:
+            outcome = _worker_grade(*job)
+        except Exception as exc:          # a bug in the grader process: report this one, go on
+            outcome = Outcome(job[1], False, 0.0, f"grader process failed: {type(exc).__name__}: {exc}")
+        conn.send(("done", outcome))
+
+
+def _gpu_ids(cfg, n_workers):
     from ..nbgrader_settings import gpu_wanted
     if not gpu_wanted(cfg):
-        return None
+        return [None] * n_workers
     visible = os.environ.get("CUDA_VISIBLE_DEVICES")
     ids = [i for i in visible.split(",") if i.strip()] if visible else \
         sorted(p.name[6:] for p in Path("/dev").glob("nvidia[0-9]*"))
     if not ids:
-        return None
-    q = ctx.Queue()
-    for i in range(n_workers):
-        q.put(ids[i % len(ids)])
-    return q
+        return [None] * n_workers
+    return [ids[i % len(ids)] for i in range(n_workers)]
+
+
+class _Grader:
+    """One grader process and the submission it holds (None while idle)."""
+
+    def __init__(self, ctx, slot: int, init_args):
+        self.slot = slot
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_worker_main, args=(child, init_args), daemon=True,
+                                name=f"dlcourse-grader-{slot}")
+        self.proc.start()
+        child.close()
+        self.job = None
+        self.ready = False
+        self.took_work = False
+
+    def send(self, job) -> None:
+        self.job = job
+        self.took_work = True
+        self.conn.send(job)
+
+    def stop(self) -> None:
+        try:
+            self.conn.send(None)
+        except (OSError, ValueError):
+            pass
+
+    def reap(self) -> None:
+        self.proc.join(timeout=30)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join(timeout=10)
+        self.conn.close()
 
 
 def _grade_pool(cfg, jobs, batches, bar, task, workers, scheduler, work_root) -> None:
+    from multiprocessing.connection import wait as wait_any
+
     ctx = multiprocessing.get_context("spawn")
     attempts = {job: 0 for job in jobs}
-    pending = list(jobs)
-    while pending:
-        n = min(workers, len(pending))
-        gpu_ids = None if scheduler else _gpu_queue(cfg, ctx, n)
-        broken = False
-        # kernels started ahead of need only pay off with idle cores: with one grader process per
-        # core they compete with the kernels that run now (measured: 5–7 % slower on 2 of 2 cores)
-        prestart = cfg.sandbox.prestart and n < (os.cpu_count() or 1)
-        with ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_worker_init,
-                                 initargs=(str(cfg.path), work_root, scheduler, gpu_ids, prestart)) as pool:
-            futures = {pool.submit(_worker_grade, *job): job for job in pending}
-            running = set(futures)
-            while running:
-                done, running = wait(running, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    job = futures[fut]
+    queue = list(jobs)
+    n = min(workers, len(queue))
+    if n == 0:
+        return
+    gpu_ids = [None] * n if scheduler else _gpu_ids(cfg, n)
+    # kernels started ahead of need only pay off with idle cores: with one grader process per
+    # core they compete with the kernels that run now (measured: 5–7 % slower on 2 of 2 cores)
+    prestart = cfg.sandbox.prestart and n < (os.cpu_count() or 1)
+    init = lambda slot: (str(cfg.path), work_root, scheduler, gpu_ids[slot], prestart)
+    graders = [_Grader(ctx, slot, init(slot)) for slot in range(n)]
+    start_failures = 0
+    try:
+        while graders:
+            # hand out work to every idle grader that is ready
+            for g in graders:
+                if g.ready and g.job is None and queue:
+                    g.send(queue.pop(0))
+            if not queue and all(g.job is None for g in graders):
+                break
+            ready = wait_any([g.conn for g in graders] + [g.proc.sentinel for g in graders])
+            for g in list(graders):
+                message = None
+                if g.conn in ready:
                     try:
-                        outcome = fut.result()
-                    except BrokenProcessPool:
-                        broken = True
+                        message = g.conn.recv()
+                    except (EOFError, OSError):
+                        message = None
+                if message is not None:
+                    kind, payload = message
+                    if kind == "ready":
+                        g.ready = True
+                    elif kind == "done" and g.job is not None:
+                        job, g.job = g.job, None
+                        _done(bar, task, batches[job[0]], payload)
+                    continue
+                if g.conn in ready or g.proc.sentinel in ready:
+                    if g.proc.is_alive() and g.conn not in ready:
                         continue
-                    except Exception as exc:    # a bug in the grader process: report this one, go on
-                        outcome = Outcome(job[1], False, 0.0, f"grader process failed: {type(exc).__name__}: {exc}")
-                    pending.remove(job)
-                    _done(bar, task, batches[job[0]], outcome)
-                if broken:
-                    break
-            if broken:
-                pool.shutdown(wait=False, cancel_futures=True)
-        if broken:
-            for job in list(pending):
-                attempts[job] += 1
-                if attempts[job] >= MAX_ATTEMPTS:
-                    pending.remove(job)
-                    _done(bar, task, batches[job[0]], Outcome(job[1], False, 0.0,
-                          f"the grader process died {MAX_ATTEMPTS} times while grading this submission; "
-                          "see the machine's logs (memory?)"))
-            bar.console.print(f"[yellow]a grader process died; {len(pending)} submission(s) are graded again[/]")
+                    # the grader process is gone: only what it held is charged and graded again
+                    if g.proc.is_alive():
+                        g.proc.kill()
+                    g.proc.join(timeout=5)
+                    code = g.proc.exitcode
+                    graders.remove(g)
+                    g.conn.close()
+                    held = g.job
+                    if held is None and not g.took_work:
+                        start_failures += 1
+                    if held is not None:
+                        attempts[held] += 1
+                        where = f"{held[0]}/{held[1]}"
+                        if attempts[held] >= MAX_ATTEMPTS:
+                            _done(bar, task, batches[held[0]], Outcome(held[1], False, 0.0,
+                                  f"the grader process died {MAX_ATTEMPTS} times while grading this submission; "
+                                  "see the machine's logs (memory?)"))
+                            bar.console.print(f"[red]a grader process died (exit {code}) while grading {where}: "
+                                              f"attempt {attempts[held]} of {MAX_ATTEMPTS}, not tried again[/]", soft_wrap=True)
+                        else:
+                            queue.insert(0, held)
+                            bar.console.print(f"[yellow]a grader process died (exit {code}) while grading {where}; "
+                                              f"it is graded again (attempt {attempts[held] + 1} of {MAX_ATTEMPTS})[/]", soft_wrap=True)
+                    else:
+                        bar.console.print(f"[yellow]a grader process died (exit {code}) holding no submission[/]", soft_wrap=True)
+                    if start_failures >= MAX_START_FAILURES:
+                        for job in queue:
+                            _done(bar, task, batches[job[0]], Outcome(job[1], False, 0.0,
+                                  f"grader processes die before they can grade (exit {code}); "
+                                  "run the batch with --workers 1 to see why"))
+                        queue.clear()
+                    elif queue and len(graders) < n:
+                        graders.append(_Grader(ctx, g.slot, init(g.slot)))
+    finally:
+        for g in graders:
+            g.stop()
+        for g in graders:
+            g.reap()
