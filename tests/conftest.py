@@ -45,51 +45,79 @@ def course(tmp_path_factory):
     return load_config(root / "course_config.py")
 
 
+# The one graded class of the session: the demo class of every exercise, the test-only students below
+# and the variety suite (tests/variety/), graded in ONE batch into PostgreSQL.  Tests that only read
+# results (pipeline, feedback, quiz, dashboard, variety) share it; test_farm regrades parts of it in
+# other ways (serial, resumed, after kill -9, on Dask) and must get the same grades back.
+# Three grader processes on two cores: a notebook waiting on its cell timeout (`hangs`) holds one
+# slot while the other two keep both cores busy; 3 × memory_gb must fit the machine (issue 14).
+SESSION_LIMITS = ("SANDBOX = {**SANDBOX, 'memory_gb': 6, 'cell_timeout_s': 120, 'notebook_timeout_s': 600, "
+                  "'prestart': False}\n")
+SESSION_WORKERS = 3
+
+
 def _extra_students(cfg):
-    """Test-only students: stderr noise in every answer, and a file that is not JSON."""
+    """Test-only students: stderr noise in every answer, a file that is not JSON, a notebook whose
+    training never ends, and a second all-right student on a differently shuffled quiz paper."""
     from graders import demo
+    from graders.demo import concepts_quiz as q
     from graders.demo import keras_mnist as k
 
     noisy = {cell: "import sys; print('경고: stderr 출력', file=sys.stderr)\n" + code
              for cell, code in k.REFERENCE.items()}
-    demo.submit(cfg, "keras_mnist", who={"stderr_noise": noisy})
+    hang = {**k.REFERENCE, "train_model": "import time\nwhile True:\n    time.sleep(1)"}
+    demo.submit(cfg, "keras_mnist", who={"stderr_noise": noisy, "hangs": hang})
     bad = cfg.root / "submitted" / "broken_json" / "keras_mnist"
     bad.mkdir(parents=True, exist_ok=True)
     (bad / "keras_mnist.ipynb").write_text('{"cells": [ {"cell_type": "code", "source": "x = 1"')
     (bad / "timestamp.txt").write_text("2026-11-24 10:00:00.000000 UTC")
+    demo.submit(cfg, "concepts_quiz", who={"twin": q.answers_for("twin", q.REFERENCE)})
+
+
+EXTRA_STUDENTS = {"keras_mnist": {"stderr_noise", "hangs"}, "concepts_quiz": {"twin"}}
 
 
 @pytest.fixture(scope="session")
-def graded_class(course):
-    """For every exercise: release → simulated class submits → autograde (sandboxed) → feedback."""
+def graded_class(tmp_path_factory, postgres_db):
+    """For every exercise: release → the simulated class and the variety suite submit → ONE autograde
+    batch (sandboxed, three grader processes, PostgreSQL) → feedback."""
+    import time
+
+    import variety
     from graders import demo
 
-    autograde, students, checks = {}, {}, {}
+    root = make_course(tmp_path_factory.mktemp("class"), f"DB_URL = {postgres_db('classbook')!r}\n" + SESSION_LIMITS)
+    cfg = load_config(root / "course_config.py")
+    students, varied = {}, {}
     for assignment in demo.CLASSES:
-        run_cli(["release", assignment], course.root)
-        students[assignment] = demo.submit(course, assignment)
-        if assignment == "keras_mnist":
-            _extra_students(course)
-        if assignment == "concepts_quiz":   # a second all-right student on a differently shuffled paper
-            from graders.demo import concepts_quiz as q
-            demo.submit(course, assignment, who={"twin": q.answers_for("twin", q.REFERENCE)})
-    # Keras (with its broken file) serially, as staff run it by default; the other classes as one
-    # batch over two grader processes (test_farm.py holds parallel grades equal to serial ones)
-    autograde["keras_mnist"] = run_cli(["autograde", "keras_mnist", "--quiet"], course.root, check=False)
-    others = [a for a in demo.CLASSES if a != "keras_mnist"]
-    both = run_cli(["autograde", *others, "--workers", "2", "--quiet"], course.root, check=False)
-    for assignment in demo.CLASSES:
-        autograde.setdefault(assignment, both)
-        checks[assignment] = demo.check_results(course, assignment)
-    feedback = run_cli(["feedback"], course.root, check=False)
-    scores = run_cli(["scores", "--json"], course.root)
+        run_cli(["release", assignment], root)
+        students[assignment] = demo.submit(cfg, assignment)
+        cases = variety.MODULES[assignment].CASES
+        demo.submit(cfg, assignment, who={c["name"]: c["answers"] for c in cases})
+        varied[assignment] = {c["name"] for c in cases}
+    _extra_students(cfg)
+    start = time.monotonic()
+    batch = run_cli(["autograde", *demo.CLASSES, "--workers", str(SESSION_WORKERS), "--quiet"], root, check=False,
+                    timeout=1800)
+    seconds = time.monotonic() - start
+    everyone = {a: demo.check_results(cfg, a) for a in demo.CLASSES}
+    feedback = run_cli(["feedback"], root, check=False)
+    scores = run_cli(["scores", "--json"], root)
+    n = sum(len(v) for v in everyone.values())
+    print(f"\ngraded class: {n} submissions (class + variety) graded in {seconds:.0f} s (rc {batch.returncode})")
     return {
-        "cfg": course,
+        "cfg": cfg,
         "students": students,
-        "autograde": autograde,
+        "batch": batch,
+        "seconds": seconds,
+        "autograde": {a: batch for a in demo.CLASSES},
         "feedback": feedback,
         "scores": json.loads(scores.stdout),
-        "checks": checks,
+        # the simulated class (with the test-only students) and the variety cases, apart and together
+        "checks": {a: {s: r for s, r in got.items() if s not in varied[a]} for a, got in everyone.items()},
+        "variety": {a: {s: r for s, r in got.items() if s in varied[a]} for a, got in everyone.items()},
+        "variety_names": varied,
+        "all_checks": everyone,
     }
 
 
@@ -144,6 +172,22 @@ def postgres_url():
 
 
 @pytest.fixture(scope="session")
+def postgres_db(postgres_url):
+    """A fresh database on the session's PostgreSQL server: postgres_db(name) -> its URL."""
+    from sqlalchemy import create_engine, text
+
+    def make(name: str) -> str:
+        assert name.isidentifier(), name
+        admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+            conn.execute(text(f"CREATE DATABASE {name}"))
+        admin.dispose()
+        return postgres_url.rsplit("/", 1)[0] + "/" + name
+    return make
+
+
+@pytest.fixture(scope="session")
 def dask_cluster(tmp_path_factory):
     """A real `dask scheduler` and two `dask worker` processes on loopback, one grading slot each."""
     import time
@@ -180,7 +224,10 @@ def dask_cluster(tmp_path_factory):
 
 # ── Browser (headless Debian chromium driven by Playwright) ─────────────────
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SCREENSHOTS = REPO / ".screenshots"
+# Screenshots are kept for people to look at only when asked (DLCOURSE_SCREENSHOTS=<folder>): a test run
+# writes nothing outside its temp folders (issue 14).
+_SHOTS = os.environ.get("DLCOURSE_SCREENSHOTS")
+_SHOT_TMP: Path | None = None
 
 
 @pytest.fixture(scope="session")
@@ -207,9 +254,19 @@ def page(browser):
 
 
 def screenshot(pg, name: str) -> Path:
-    """Save a full-page screenshot under .screenshots/ (kept after the run for people to look at)."""
-    SCREENSHOTS.mkdir(exist_ok=True)
-    out = SCREENSHOTS / f"{name}.png"
+    """A full-page screenshot: under $DLCOURSE_SCREENSHOTS when set (kept), else in a temp folder."""
+    global _SHOT_TMP
+    if _SHOTS:
+        folder = Path(_SHOTS)
+    else:
+        if _SHOT_TMP is None:
+            import atexit
+            import tempfile
+            _SHOT_TMP = Path(tempfile.mkdtemp(prefix="dlcourse-screenshots-"))
+            atexit.register(shutil.rmtree, _SHOT_TMP, True)
+        folder = _SHOT_TMP
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / f"{name}.png"
     pg.screenshot(path=str(out), full_page=True)
     assert out.stat().st_size > 5_000, f"screenshot {out} is suspiciously small"
     return out

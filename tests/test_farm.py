@@ -1,8 +1,9 @@
 """The grading farm at scale: parallel grader processes, PostgreSQL, resume after kill -9, Dask, GPU.
 
-One course root grades into a real PostgreSQL server; the Keras class (plus a
-broken file and a hanging notebook) and the quiz class go through the farm several
-ways, and every way must give the grades the simulated class is expected to get.
+The session's graded course (conftest `graded_class`) was graded in one batch by three grader processes
+into a real PostgreSQL server, with a broken file and a notebook that hangs among the Keras class.  Here
+parts of it go through the farm again in other ways (serial, resumed, after kill -9 of the runner and of
+grader processes, on a Dask cluster), and every way must give the grades the class is expected to get.
 """
 from __future__ import annotations
 
@@ -22,24 +23,20 @@ from graders.config import load_config
 from graders.demo import concepts_quiz as quiz
 from graders.demo import keras_mnist as keras
 
-# no kernels started ahead of need: the grader-death test finds the student a kernel runs on its command line
-FAST_LIMITS = "SANDBOX = {**SANDBOX, 'cell_timeout_s': 40, 'notebook_timeout_s': 150, 'prestart': False}\n"
+# the quiz class that the kill tests regrade (the session course holds the variety cases too)
+QUIZ_CLASS = sorted(quiz.EXPECTED)
 
 
 @pytest.fixture(scope="module")
-def farm(tmp_path_factory, postgres_url):
-    root = make_course(tmp_path_factory.mktemp("farm"), f"DB_URL = {postgres_url!r}\n" + FAST_LIMITS)
-    cfg = load_config(root / "course_config.py")
-    for assignment in ("keras_mnist", "concepts_quiz"):
-        run_cli(["release", assignment], root)
-        demo.submit(cfg, assignment)
-    # one notebook that hangs (the cell ignores nothing: it just never ends) and one that is not JSON
-    hang = {**keras.REFERENCE, "train_model": "import time\nwhile True:\n    time.sleep(1)"}
-    demo.submit(cfg, "keras_mnist", who={"hangs": hang})
-    bad = root / "submitted/broken_json/keras_mnist"
-    bad.mkdir(parents=True)
-    (bad / "keras_mnist.ipynb").write_text("{ not json")
+def farm(graded_class):
+    cfg = graded_class["cfg"]
+    assert cfg.db_url.startswith("postgresql://")
+    assert not cfg.sandbox.prestart      # the grader-death test finds the student on a kernel's command line
     return cfg
+
+
+def _only(students):
+    return [a for s in students for a in ("--student", s)]
 
 
 def _checks(cfg, assignment):
@@ -67,9 +64,9 @@ def _assert_class(cfg, assignment, klass):
         assert sum(r["score"] for r in mine) == pytest.approx(sum(klass.EXPECTED[student].values()))
 
 
-def test_parallel_workers_grade_into_postgresql(farm):
-    assert farm.db_url.startswith("postgresql://")
-    proc = run_cli(["autograde", "keras_mnist", "--workers", "2", "--quiet"], farm.root, check=False)
+def test_parallel_workers_grade_into_postgresql(farm, graded_class):
+    proc = graded_class["batch"]
+    assert int(proc.args[proc.args.index("--workers") + 1]) > 1          # graded by parallel grader processes
     # the broken file and the hanging notebook are reported; everybody else is graded
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "broken_json" in proc.stdout and "not a valid notebook" in proc.stdout
@@ -127,31 +124,28 @@ def _start_batch(cfg, assignment, *extra):
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def _wait_for_ledgers(cfg, assignment, n, proc, timeout=240):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        done = list((cfg.root / "autograded").glob(f"*/{assignment}/.graded.json"))
-        if len(done) >= n:
-            return done
-        assert proc.poll() is None, proc.stdout.read()
-        time.sleep(0.2)
-    raise AssertionError("the batch made no progress")
+def _quiz_ledgers(cfg) -> list[Path]:
+    return [p for s in QUIZ_CLASS if (p := cfg.root / f"autograded/{s}/concepts_quiz/.graded.json").exists()]
 
 
 def test_kill_9_of_the_runner_then_rerun_keeps_every_grade_once(farm):
-    for ledger in (farm.root / "autograded").glob("*/concepts_quiz/.graded.json"):
+    for ledger in _quiz_ledgers(farm):
         ledger.unlink()
-    proc = _start_batch(farm, "concepts_quiz", "--workers", "2", "--force")
-    _wait_for_ledgers(farm, "concepts_quiz", 1, proc)
+    proc = _start_batch(farm, "concepts_quiz", "--workers", "2", "--force", *_only(QUIZ_CLASS))
+    deadline = time.time() + 240
+    while not _quiz_ledgers(farm):
+        assert time.time() < deadline and proc.poll() is None, "the batch made no progress"
+        time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     time.sleep(3)
     # the grader processes and their sandboxed kernels died with the runner
     assert _our_processes(str(farm.root / "tmp")) == []
-    done_before = len(list((farm.root / "autograded").glob("*/concepts_quiz/.graded.json")))
-    assert done_before < len(quiz.EXPECTED), "the kill came too late to test anything"
-    proc = run_cli(["autograde", "concepts_quiz", "--workers", "2", "--quiet"], farm.root)
-    assert f"{done_before} unchanged" in proc.stdout or done_before == 0
+    done_before = len(_quiz_ledgers(farm))
+    assert done_before < len(QUIZ_CLASS), "the kill came too late to test anything"
+    proc = run_cli(["autograde", "concepts_quiz", "--workers", "2", "--quiet", *_only(QUIZ_CLASS)], farm.root)
+    assert f"{done_before} unchanged" in proc.stdout, proc.stdout
+    assert f"graded {len(QUIZ_CLASS)}/{len(QUIZ_CLASS)}" in proc.stdout, proc.stdout
     _assert_class(farm, "concepts_quiz", quiz)
 
 
@@ -180,8 +174,8 @@ def _student_in_kernel(pid: int) -> str | None:
 def test_three_grader_deaths_charge_only_what_each_held(farm):
     """kill -9 of grader processes that each hold a different submission: each of those (and only those) is
     charged one attempt and graded again; the rest of the batch is not charged and is graded once."""
-    n = len(quiz.EXPECTED)
-    proc = _start_batch(farm, "concepts_quiz", "--workers", "2", "--force")
+    n = len(QUIZ_CLASS)
+    proc = _start_batch(farm, "concepts_quiz", "--workers", "2", "--force", *_only(QUIZ_CLASS))
     deadline = time.time() + 300
     killed = {}                                          # student -> when its grader process was killed
     while len(killed) < 3:

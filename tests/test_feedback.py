@@ -16,8 +16,9 @@ def _feedback_files(cfg, assignment="keras_mnist"):
 
 def test_feedback_written_for_every_graded_student(graded_class):
     assert graded_class["feedback"].returncode == 0, graded_class["feedback"].stdout
-    names = {p.parts[-3] for p in _feedback_files(graded_class["cfg"])}
-    assert names == set(graded_class["checks"]["keras_mnist"])
+    for assignment, graded in graded_class["all_checks"].items():      # the class and the variety cases
+        names = {p.parts[-3] for p in _feedback_files(graded_class["cfg"], assignment)}
+        assert names == set(graded), assignment
 
 
 def test_feedback_has_no_hidden_text(graded_class):

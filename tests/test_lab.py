@@ -9,6 +9,7 @@ equals the gradebook's and our check messages are shown with the notebook.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -62,7 +63,8 @@ def lab_course(tmp_path_factory):
     root = make_course(tmp_path_factory.mktemp("lab-course"), f'EXCHANGE_DIR = "{exchange}"\n')
     run_cli(["release", "concepts_quiz"], root)
     run_cli(["exchange", "release", "concepts_quiz"], root)      # staff: the student version into the exchange
-    return root, exchange
+    yield root, exchange
+    shutil.rmtree(exchange.parent, ignore_errors=True)
 
 
 def _open_nbgrader_panel(page, base: str, token: str, item: str) -> None:

@@ -1,19 +1,18 @@
 """Variety suite (issue 12 §5): submissions written from public code, graded through the real farm.
 
-Every case in tests/variety/ is submitted as its own student into one throw-away course, the five assignments
-are autograded in ONE batch (two grader processes), and each case must get exactly the points a fair TA gives
+Every case in tests/variety/ is submitted as its own student into the session's graded course (conftest:
+beside the simulated class), the five assignments are autograded in ONE batch, and each case must get exactly
+the points a fair TA gives
 (written down before the grader was run; see tests/variety/__init__.py).  When a wrong verdict is found in
 the wild, add the submission here.
 """
 from __future__ import annotations
 
-import time
 from collections import Counter
 
 import pytest
 
-from conftest import assert_points, make_course, run_cli
-from graders.config import load_config
+from conftest import assert_points
 import variety
 
 CASES = variety.all_cases()
@@ -21,20 +20,10 @@ ASSIGNMENTS = list(variety.MODULES)
 
 
 @pytest.fixture(scope="session")
-def variety_graded(tmp_path_factory):
-    from graders import demo
-
-    root = make_course(tmp_path_factory.mktemp("variety"))
-    cfg = load_config(root / "course_config.py")
-    for assignment in ASSIGNMENTS:
-        run_cli(["release", assignment], root)
-        demo.submit(cfg, assignment, who={c["name"]: c["answers"] for c in variety.MODULES[assignment].CASES})
-    start = time.monotonic()
-    proc = run_cli(["autograde", *ASSIGNMENTS, "--workers", "2", "--quiet"], root, check=False, timeout=3600)
-    seconds = time.monotonic() - start
-    print(f"\nvariety suite: {len(CASES)} submissions graded in {seconds:.0f} s (rc {proc.returncode})")
-    return {"cfg": cfg, "proc": proc, "seconds": seconds,
-            "checks": {a: demo.check_results(cfg, a) for a in ASSIGNMENTS}}
+def variety_graded(graded_class):
+    """The variety cases are graded in the session's one batch, beside the simulated class (conftest)."""
+    return {"cfg": graded_class["cfg"], "proc": graded_class["batch"], "seconds": graded_class["seconds"],
+            "checks": graded_class["variety"]}
 
 
 def test_suite_is_big_enough():
