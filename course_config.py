@@ -105,7 +105,9 @@ EXCHANGE_DIR = "/srv/nbgrader/exchange"
 
 SANDBOX = {
     "enabled": True,            # False only where bubblewrap cannot run; --no-sandbox must also be given
-    "memory_gb": 8,             # address-space limit of the student's kernel (torch needs >= 4)
+    "memory_gb": 8,             # memory (resident + swap) of the student's kernel and all it runs, a memory
+                                # cgroup per kernel; --workers × memory_gb must fit in the machine's memory
+                                # less a reserve (without a memory cgroup: an address-space limit, torch needs >= 4)
     "cpu_seconds": 900,         # CPU time of the student's kernel
     "threads": 1,               # CPU threads per kernel (torch/TF/BLAS); 1 is fastest on a shared 2-core box
     "cell_timeout_s": 300,      # one cell

@@ -36,6 +36,15 @@ CATALOG: dict[str, dict[str, str]] = {
         "ko": "노트북이 끝까지 실행되지 않았습니다 ({why}).",
         "en": "the notebook did not run to the end ({why}).",
     },
+    # the kernel's memory cgroup (SANDBOX['memory_gb']) stopped it
+    "memory_limit": {
+        "ko": "커널이 메모리 한도 {gb} GiB보다 많은 메모리를 써서 중지되었습니다.",
+        "en": "The kernel was stopped because it used more than the memory limit of {gb} GiB.",
+    },
+    "memory_limit_hint": {
+        "ko": "힌트: 배치 크기를 줄이고, 더 이상 쓰지 않는 큰 배열은 계속 들고 있지 말고 del 로 지우세요.",
+        "en": "Hint: use a smaller batch size, and do not keep large arrays you no longer need (del them).",
+    },
     # layers
     "layers_count": {
         "ko": "층의 개수가 다릅니다.", "en": "the number of layers differs.",

@@ -29,8 +29,8 @@ import nbformat
 from nbformat.reader import NotJSONError
 from traitlets.config import Config
 
-from ..config import CourseConfig
-from ..nbgrader_settings import apply_settings
+from ..config import CourseConfig, check_memory_budget
+from ..nbgrader_settings import apply_settings, sandbox_enabled
 from . import ledger
 from .sanitize import MAX_JSON_DEPTH, notebook_shape_problem
 from .score import CHECKS_SUFFIX
@@ -222,6 +222,9 @@ def autograde_many(cfg: CourseConfig, assignments: list[str], students: list[str
                    progress: bool = True, workers: int = 1, scheduler: str | None = None,
                    force: bool = False) -> dict[str, BatchResult]:
     """Grade several assignments as one batch: with workers, no process idles at an assignment's end."""
+    if not scheduler and sandbox_enabled(cfg):
+        # every local grader process runs one kernel capped at SANDBOX['memory_gb']: they must fit together
+        check_memory_budget(cfg, max(1, workers))
     batches, jobs, total = {}, [], 0
     for assignment in assignments:
         cfg.assignment(assignment)  # clear error for an unknown assignment

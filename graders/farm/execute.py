@@ -5,7 +5,8 @@ Per notebook it makes a fresh work folder (scratch, artifacts, kernel runtime),
 starts the kernel inside bubblewrap (see sandbox.py) with the ipc transport, runs
 the cells with a per-cell and a whole-notebook timeout, and leaves the artifacts
 folder for the scoring step (`resources['dlcourse']`).  A kernel that dies (memory
-limit, CPU limit, crash) ends the run of that notebook, not the batch.
+limit, CPU limit, crash) ends the run of that notebook, not the batch; one the memory
+cgroup stopped says so, with the limit, in the cell and in the run status.
 """
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Float, Integer, Unicode
 
+from ..messages import msg
 from . import sandbox as sb
 
 
@@ -38,9 +40,12 @@ class SandboxedKernelManager(AsyncKernelManager):
     """A kernel manager whose kernel command runs inside the sandbox."""
 
     sandbox_spec: sb.SandboxSpec | None = None
+    output_hook: str | None = None      # run by the kernel at start: the kernel-side output cap
 
     def format_kernel_cmd(self, extra_arguments=None):
         cmd = super().format_kernel_cmd(extra_arguments)
+        if self.output_hook:
+            cmd = cmd + [f"--IPKernelApp.exec_files={self.output_hook}"]
         return sb.wrap(cmd, self.sandbox_spec) if self.sandbox_spec is not None else cmd
 
 
@@ -49,6 +54,47 @@ def _ignore_sigint():
 
 
 MAX_OUTPUT_BYTES = 4 * 2**20      # output kept from one notebook run (a gigabyte of print() is dropped)
+OUTPUT_HOOK = "output_cap.py"     # in the run's runtime folder; the kernel runs it at start
+OUTPUT_MARKER = "output-dropped"  # the kernel appends a line to it in each cell whose output it drops
+
+# The kernel-side half of the output cap: print() and friends stop sending past the cap, so a flood
+# neither fills the kernel's memory nor keeps the grader busy, and the kernel notes the drop in a file
+# at once (a write that is done before the kernel can die): the grader's notice then no longer depends
+# on whether the flood's messages got out of a kernel that died right after.  The student's code may
+# undo it in its own kernel; the grader-side cap (SandboxedExecute.output) holds regardless.
+_HOOK_SOURCE = """\
+def _dlcourse_output_cap(limit, marker):
+    import sys
+    state = {"sent": 0, "cell": ""}
+    def cap(stream):
+        write = stream.write
+        def capped(text):
+            n = len(text) if isinstance(text, str) else 0
+            if state["sent"] + n <= limit:
+                state["sent"] += n
+                return write(text)
+            try:
+                parent = stream.parent_header or {}
+                cell = str(parent.get("msg_id") or (parent.get("header") or {}).get("msg_id") or "?")
+            except Exception:
+                cell = "?"
+            if cell != state["cell"]:
+                state["cell"] = cell
+                try:
+                    with open(marker, "a") as f:
+                        f.write(cell[:64] + chr(10))
+                except OSError:
+                    pass
+            return n
+        stream.write = capped
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            cap(stream)
+        except Exception:
+            pass
+_dlcourse_output_cap(%d, %r)
+del _dlcourse_output_cap
+"""
 
 
 def _folder_bytes(*folders) -> int:
@@ -70,6 +116,9 @@ def _folder_bytes(*folders) -> int:
     return total
 
 
+_CLOSING_ERRORS = ("DeadKernel", "MemoryLimit", "CellTimeoutError")
+
+
 def _error_output(ename: str, evalue: str) -> NotebookNode:
     return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
 
@@ -77,7 +126,8 @@ def _error_output(ename: str, evalue: str) -> NotebookNode:
 class SandboxedExecute(Execute):
     sandbox = Bool(True, help="Run the kernel in bubblewrap (False only with --no-sandbox)").tag(config=True)
     notebook_timeout = Integer(900, help="Seconds for the whole notebook").tag(config=True)
-    memory_gb = Float(8.0, help="Address-space limit of the kernel (GiB)").tag(config=True)
+    memory_gb = Float(8.0, help="Memory of the kernel and all it runs, resident + swap (GiB; a memory cgroup, "
+                                "else an address-space limit)").tag(config=True)
     cpu_seconds = Integer(900, help="CPU-time limit of the kernel (s)").tag(config=True)
     threads = Integer(1, help="CPU threads of the kernel's numeric libraries").tag(config=True)
     disk_mb = Integer(2048, help="Disk the kernel may fill (scratch + artifacts, /tmp, $HOME; largest file)").tag(
@@ -96,10 +146,14 @@ class SandboxedExecute(Execute):
     work_root = Unicode("", help="Where per-notebook work folders are made (default: system temp)").tag(config=True)
 
     def _messages(self):
+        gb = f"{self.memory_gb:g}"
+        memory = msg("memory_limit", self.language, gb=gb) + " " + msg("memory_limit_hint", self.language)
         if self.language == "en":
             return {
                 "notebook_timeout": f"The whole notebook ran longer than {self.notebook_timeout} s; this cell was not run.",
                 "dead": "The kernel stopped (memory or CPU limit, or a crash); this cell was not run.",
+                "memory": memory,
+                "dead_memory": f"The kernel was stopped by the memory limit of {gb} GiB; this cell was not run.",
                 "stuck": f"This cell ran past {self.timeout} s and ignored the interrupt; the kernel was stopped.",
                 "disk": f"The notebook wrote more than {self.disk_mb} MB to disk; the kernel was stopped.",
                 "output": f"More than {MAX_OUTPUT_BYTES // 2**20} MB of output: the rest of it was dropped.",
@@ -107,6 +161,8 @@ class SandboxedExecute(Execute):
         return {
             "notebook_timeout": f"노트북 전체 실행 시간 제한({self.notebook_timeout}초)을 넘어 이 셀은 실행되지 않았습니다.",
             "dead": "커널이 종료되어(메모리·CPU 한도 초과 또는 충돌) 이 셀은 실행되지 않았습니다.",
+            "memory": memory,
+            "dead_memory": f"커널이 메모리 한도 {gb} GiB를 넘어 중지되어 이 셀은 실행되지 않았습니다.",
             "stuck": f"이 셀이 시간 제한({self.timeout}초)을 넘기고 중단 요청에도 멈추지 않아 커널을 종료했습니다.",
             "disk": f"노트북이 디스크에 {self.disk_mb}MB 넘게 써서 커널을 종료했습니다.",
             "output": f"출력이 {MAX_OUTPUT_BYTES // 2**20}MB를 넘어 나머지 출력은 버렸습니다.",
@@ -121,6 +177,7 @@ class SandboxedExecute(Execute):
         km.ip = str(run["runtime"] / "kernel")
         km.connection_file = str(run["runtime"] / "kernel.json")
         km.sandbox_spec = run["spec"] if self.sandbox else None
+        km.output_hook = run.get("output_hook")
         return km
 
     async def async_start_new_kernel(self, **kwargs):
@@ -149,17 +206,26 @@ class SandboxedExecute(Execute):
             return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
         status = self._run["status"]
         if status["kernel_dead"] or time.monotonic() >= self._deadline:
-            key = "dead" if status["kernel_dead"] else "notebook_timeout"
+            if status["kernel_dead"]:
+                key = "dead_memory" if status.get("memory_exceeded") else "dead"
+            else:
+                key = "notebook_timeout"
             status["notebook_timed_out"] |= key == "notebook_timeout"
             status["skipped_cells"] += 1
             cell.outputs = [_error_output("NotRun", self._messages()[key])]
             return cell
+        marker_before, oom_before = self._marker_size(), self._oom_kills()
         try:
             return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
         except DeadKernelError:
             status["kernel_dead"] = True
-            key = "disk" if status.get("disk_full") else "dead"
-            cell.outputs.append(_error_output("DeadKernel", self._messages()[key]))
+            await self._drain_iopub(cell, cell_index)
+            if status.get("disk_full"):
+                cell.outputs.append(_error_output("DeadKernel", self._messages()["disk"]))
+            elif self._memory_exceeded(since=oom_before):
+                cell.outputs.append(_error_output("MemoryLimit", self._messages()["memory"]))
+            else:
+                cell.outputs.append(_error_output("DeadKernel", self._messages()["dead"]))
             return cell
         except CellTimeoutError:
             # the cell ignored the interrupt: stop the kernel, the rest of the notebook is not run
@@ -167,22 +233,87 @@ class SandboxedExecute(Execute):
             cell.outputs.append(_error_output("CellTimeoutError", self._messages()["stuck"]))
             await ensure_async(self.km.shutdown_kernel(now=True))
             return cell
+        finally:
+            self._output_notice(cell, cell_index, marker_before)
 
     execute_cell = run_sync(async_execute_cell)
 
+    # ── the memory cage ─────────────────────────────────────────────────────
+    def _oom_kills(self) -> int:
+        cage = self._run.get("cage")
+        return cage.oom_kills() if cage is not None and cage.memory_path is not None else 0
+
+    def _memory_exceeded(self, since: int = 0) -> bool:
+        """The kernel's memory cgroup ended a process (since `since` kills): record it in the run status
+        (with memory_gb, there from the start) for the scorer's note and the feedback."""
+        if self._oom_kills() <= since:
+            return False
+        self._run["status"]["memory_exceeded"] = True
+        return True
+
+    # ── the output cap ──────────────────────────────────────────────────────
     def output(self, outs, msg, display_id, cell_index):
-        """Keep at most MAX_OUTPUT_BYTES of output per notebook run; drop the rest with one notice."""
+        """Keep at most MAX_OUTPUT_BYTES of output per notebook run; the rest is dropped (one notice per
+        cell, added when the cell ends: see _output_notice)."""
         status = self._run["status"]
         size = len(str(msg.get("content", "")))
         if status.get("output_bytes", 0) + size > MAX_OUTPUT_BYTES and msg.get("msg_type") in (
                 "stream", "display_data", "execute_result", "update_display_data"):
             status["output_truncated"] = True
-            if status.get("output_notice_cell") != cell_index:
-                status["output_notice_cell"] = cell_index
-                outs.append(NotebookNode(output_type="stream", name="stderr", text=self._messages()["output"] + "\n"))
+            self._run.setdefault("dropped_cells", set()).add(cell_index)
             return None
         status["output_bytes"] = status.get("output_bytes", 0) + size
         return super().output(outs, msg, display_id, cell_index)
+
+    def _marker_size(self) -> int:
+        try:
+            return os.stat(self._run["runtime"] / OUTPUT_MARKER).st_size
+        except (OSError, KeyError, TypeError):
+            return 0
+
+    def _output_notice(self, cell, cell_index, marker_before: int) -> None:
+        """Exactly one notice in a cell whose output was dropped — by the grader (its count passed the cap)
+        or by the kernel (the marker grew during the cell) — however the cell ended: by itself, by the
+        kernel's death, by a timeout; a clear_output() in the cell cannot remove it."""
+        dropped = self._run.setdefault("dropped_cells", set())
+        if self._marker_size() > marker_before:
+            self._run["status"]["output_truncated"] = True
+            dropped.add(cell_index)
+        if cell_index not in dropped:
+            return
+        text = self._messages()["output"] + "\n"
+        if any(o.get("output_type") == "stream" and o.get("text") == text for o in cell.outputs):
+            cell.outputs = [o for o in cell.outputs if not (o.get("output_type") == "stream" and o.get("text") == text)]
+        at = len(cell.outputs)          # before the grader's own closing error (kernel death, timeout)
+        while at and cell.outputs[at - 1].get("ename") in _CLOSING_ERRORS:
+            at -= 1
+        cell.outputs.insert(at, NotebookNode(output_type="stream", name="stderr", text=text))
+        self._run["status"]["output_notice_cell"] = cell_index
+
+    async def _drain_iopub(self, cell, cell_index, seconds: float = 2.0, max_messages: int = 10_000) -> None:
+        """The kernel died: output it sent before dying may still wait, unread, in the client's socket
+        (nbclient stops reading at the death).  Count it (and keep it, up to the cap), so a flood that
+        reached the grader is noticed even when the kernel died right after."""
+        import queue
+        kc = getattr(self, "kc", None)
+        if kc is None:
+            return
+        deadline = time.monotonic() + seconds
+        for _ in range(max_messages):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            try:
+                message = await ensure_async(kc.iopub_channel.get_msg(timeout=min(0.2, left)))
+            except queue.Empty:
+                return
+            except Exception:          # a socket already closed: nothing more to read
+                return
+            if message.get("msg_type") in ("stream", "display_data", "execute_result", "error"):
+                try:
+                    self.process_message(message, cell, cell_index)
+                except Exception:
+                    pass
 
     # ── notebook ────────────────────────────────────────────────────────────
     _REMOTE_SETTINGS = ("sandbox", "timeout", "notebook_timeout", "memory_gb", "cpu_seconds", "threads", "language",
@@ -223,12 +354,16 @@ class SandboxedExecute(Execute):
                                                self.max_pids),
                               language=self.language, gpu=self.gpu, extra_env=extra)
         status = {"kernel_dead": False, "notebook_timed_out": False, "skipped_cells": 0,
-                  "sandboxed": self.sandbox, "seconds": None, "prestarted": False}
-        cage = sb.ProcessCage(work.name, self.max_pids) if self.sandbox else None
-        if cage is not None and cage.path is not None:
-            spec.cgroup_procs = str(cage.path / "cgroup.procs")
+                  "sandboxed": self.sandbox, "seconds": None, "prestarted": False,
+                  "memory_exceeded": False, "memory_gb": self.memory_gb, "memory_caged": False}
+        cage = sb.ProcessCage(work.name, self.max_pids, memory_gb=self.memory_gb) if self.sandbox else None
+        if cage is not None:
+            spec.cgroup_procs = cage.procs_files() or None
+            spec.memory_caged = status["memory_caged"] = cage.memory_path is not None
+        hook = runtime / OUTPUT_HOOK
+        hook.write_text(_HOOK_SOURCE % (MAX_OUTPUT_BYTES, str(runtime / OUTPUT_MARKER)))
         return {"work": work, "spec": spec, "scratch": scratch, "artifacts": artifacts, "runtime": runtime,
-                "status": status, "cage": cage}
+                "status": status, "cage": cage, "output_hook": str(hook)}
 
     def _watch_disk(self, run, stop: threading.Event) -> None:
         """Stop the kernel when scratch + artifacts grow past disk_mb (a notebook filling the disk)."""
@@ -267,16 +402,21 @@ class SandboxedExecute(Execute):
         watcher.start()
         try:
             nb, resources = super().preprocess(nb, resources, km=km)
-        except DeadKernelError:
+        except DeadKernelError:          # outside a cell (e.g. while starting): the cgroup may have ended it
             status["kernel_dead"] = True
+            self._memory_exceeded()
             nb = self.nb
         finally:
             stop.set()
             status["seconds"] = round(time.monotonic() - started, 2)
             if warm:
                 warm.shutdown()
-            # nothing the notebook started outlives it (background processes, a fork bomb's children)
-            status["killed_leftovers"] = run["cage"].kill_all() if run.get("cage") else 0
+            # nothing the notebook started outlives it (background processes, a fork bomb's children);
+            # every cage is removed, also after the kernel was killed
+            cage = run.get("cage")
+            status["killed_leftovers"] = cage.kill_all() if cage else 0
+            if cage is not None and cage.memory_path is not None:
+                status["memory_peak_mb"] = round(cage.memory_peak() / 2**20)
             if status.get("disk_full"):
                 shutil.rmtree(run["scratch"], ignore_errors=True)
             shutil.rmtree(run["runtime"], ignore_errors=True)
@@ -355,6 +495,7 @@ class _WarmKernel:
             km.ip = str(run["runtime"] / "kernel")
             km.connection_file = str(run["runtime"] / "kernel.json")
             km.sandbox_spec = run["spec"] if self._owner_settings["sandbox"] else None
+            km.output_hook = run.get("output_hook")
             self._log = open(run["work"] / "kernel.log", "wb")
             kwargs = dict(env=sb.kernel_env(run["spec"], sandboxed=self._owner_settings["sandbox"]),
                           cwd=str(run["scratch"]), stdout=subprocess.DEVNULL, stderr=self._log,

@@ -10,10 +10,11 @@ the grader zone (the checks).  Whatever code rides along in a saved model can on
 change predictions.
 
 Bounds: only regular files of at most ``max_model_mb`` are copied in; archives that
-unpack beyond a limit are refused before loading; the sandbox has its own address
-space, CPU-time, wall-time and pids limits; the result is read with a size and depth
-bound.  A model that is too big, too slow or cannot be loaded gets an error entry:
-the checks that need it score 0 with that reason, the rest of the submission is graded.
+unpack beyond a limit are refused before loading; the sandbox has its own resident-memory
+(a memory cgroup, as the kernel's), address-space (a backstop), CPU-time, wall-time and pids
+limits; the result is read with a size and depth bound.  A model that is too big, too slow
+or cannot be loaded gets an error entry: the checks that need it score 0 with that reason, the
+rest of the submission is graded.
 """
 from __future__ import annotations
 
@@ -146,7 +147,7 @@ def run(jobs: list, artifacts: Path, datasets: dict[str, np.ndarray], settings: 
                 "max_unpacked": int(settings.max_model_mb * 8 * 2**20)}
         (work / "job.json").write_text(json.dumps(spec))
         cmd = [sys.executable, f"{scratch}/runner.py", f"{scratch}/job.json"]
-        elapsed, timed_out, code = _execute(cmd, work, out, runtime, settings)
+        elapsed, timed_out, code, memory_exceeded = _execute(cmd, work, out, runtime, settings)
         found = _bounded_json(out / "result.json") or {}
         for job in todo:
             got = found.get(job["name"]) if isinstance(found, dict) else None
@@ -155,6 +156,9 @@ def run(jobs: list, artifacts: Path, datasets: dict[str, np.ndarray], settings: 
             elif timed_out:
                 results[job["name"]] = {"loaded": False, "error": f"timeout after {settings.wall_seconds} s",
                                         "limit": True}
+            elif memory_exceeded:
+                results[job["name"]] = {"loaded": False, "limit": True,
+                                        "error": f"used more than the memory limit of {settings.memory_gb:g} GiB"}
             else:
                 results[job["name"]] = {"loaded": False, "error": f"the scoring sandbox stopped (exit {code})",
                                         "limit": code in (-9, 137, -24, 152)}
@@ -172,9 +176,10 @@ def _execute(cmd, work: Path, out: Path, runtime: Path, settings: Settings):
                               public_code=Path(settings.public_code), public_data=Path(settings.public_data),
                               limits=sb.Limits(settings.memory_gb, settings.cpu_seconds, 1, 512, settings.max_pids),
                               language=settings.language, gpu=settings.gpu)
-        cage = sb.ProcessCage(f"measure-{work.name}", settings.max_pids)
-        if cage.path is not None:
-            spec.cgroup_procs = str(cage.path / "cgroup.procs")
+        # the same cages as the student's kernel: processes, and resident memory at memory_gb
+        cage = sb.ProcessCage(f"measure-{work.name}", settings.max_pids, memory_gb=settings.memory_gb)
+        spec.cgroup_procs = cage.procs_files() or None
+        spec.memory_caged = cage.memory_path is not None
         try:
             full = sb.wrap(cmd, spec)
         except sb.SandboxUnavailable as exc:
@@ -203,4 +208,5 @@ def _execute(cmd, work: Path, out: Path, runtime: Path, settings: Settings):
     finally:
         if cage is not None:
             cage.kill_all()
-    return time.monotonic() - started, timed_out, code
+    memory_exceeded = cage is not None and cage.memory_exceeded()
+    return time.monotonic() - started, timed_out, code, memory_exceeded

@@ -11,10 +11,13 @@ What the kernel sees:
 What it does not see: the course root, source notebooks, the gradebook, secret
 data, other submissions, the host's environment.  It runs as uid 65534 in a new
 user namespace with no capabilities, no network (private loopback only), its own
-PID namespace, and rlimits on address space and CPU time (prlimit).
+PID namespace, cgroups per kernel (processes; resident memory, see ProcessCage) and rlimits on
+address space (a backstop where the memory cgroup holds, the memory limit where none can be made) and
+CPU time (prlimit).
 """
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
@@ -37,7 +40,7 @@ class SandboxUnavailable(RuntimeError):
 
 @dataclass
 class Limits:
-    memory_gb: float = 8
+    memory_gb: float = 8      # resident memory + swap of the whole sandbox (memory cgroup; else address space)
     cpu_seconds: int = 900
     threads: int = 1
     disk_mb: int = 2048        # largest file, size of /tmp and $HOME, and (watched by execute.py) scratch + artifacts
@@ -57,7 +60,8 @@ class SandboxSpec:
     language: str = "ko"
     gpu: bool = False
     extra_env: dict = field(default_factory=dict)
-    cgroup_procs: str | None = None   # the kernel's pids cgroup (ProcessCage): bwrap starts inside it
+    cgroup_procs: list | str | None = None   # cgroup.procs files of the kernel's cages (ProcessCage): bwrap starts in them
+    memory_caged: bool = False        # a memory cgroup holds memory_gb: RLIMIT_AS is then only a backstop
 
 
 def _python_roots() -> list[Path]:
@@ -169,14 +173,22 @@ def wrap(cmd: list[str], spec: SandboxSpec) -> list[str]:
     for key, value in kernel_env(spec).items():
         args += ["--setenv", key, value]
     args += ["--remount-ro", "/"]        # bwrap's root is a tmpfs: read-only, or it could fill the host's memory
-    limits = ["prlimit", f"--as={int(spec.limits.memory_gb * 2**30)}",
+    address_space = int(address_space_gb(spec.limits.memory_gb, spec.memory_caged) * 2**30)
+    limits = ["prlimit", f"--as={address_space}",
               f"--cpu={int(spec.limits.cpu_seconds)}", f"--fsize={int(spec.limits.disk_mb) * 2**20}", "--core=0", "--"]
     args = args + ["--"] + limits + cmd
-    if spec.cgroup_procs:
-        # a tiny shell joins the cgroup, then becomes bwrap: everything the kernel spawns stays in it.
-        # (Not a preexec_fn: Python code between fork and exec can deadlock in a threaded grader.)
-        args = ["/bin/sh", "-c", 'echo $$ > "$0" 2>/dev/null; exec "$@"', spec.cgroup_procs] + args
-    return args
+    procs = [spec.cgroup_procs] if isinstance(spec.cgroup_procs, str) else list(spec.cgroup_procs or ())
+    return join_cgroups(procs) + args if procs else args
+
+
+def join_cgroups(procs: list[str]) -> list[str]:
+    """A command prefix: a tiny shell joins every cage (each `cgroup.procs` in `procs`: pids, memory), then
+    becomes the command, so everything the kernel spawns stays in them.  A cage it cannot join stops the
+    start (exit 125) rather than run the kernel unlimited.  (Not a preexec_fn: Python code between fork
+    and exec can deadlock in a threaded grader.)"""
+    join = ('n=$0; while [ "$n" -gt 0 ]; do echo $$ > "$1" || { echo "dlcourse: cannot join cgroup $1" >&2; '
+            'exit 125; }; shift; n=$((n - 1)); done; exec "$@"')
+    return ["/bin/sh", "-c", join, str(len(procs)), *procs]
 
 
 def probe(timeout: float = 20) -> None:
@@ -200,57 +212,231 @@ def probe(timeout: float = 20) -> None:
             raise SandboxUnavailable(f"bwrap failed (exit {out.returncode}): {out.stderr.strip()[:300]}")
 
 
-# ── a pids cgroup per kernel: caps fork bombs, and kills every process the kernel left behind ──
-_CGROUP_ROOTS = ("/sys/fs/cgroup/pids", "/sys/fs/cgroup")
+# ── cgroups per kernel: a pids cage (fork bombs, leftovers) and a memory cage (resident memory) ──
+# v1: one hierarchy per controller; v2: the unified tree, where the controller must be handed down
+# (listed in `cgroup.subtree_control`).  Tests point these at folders of their own.
+_CGROUP_ROOTS = ("/sys/fs/cgroup/pids", "/sys/fs/cgroup")        # pids: v1 `pids` hierarchy, or v2
+_MEMORY_ROOTS = ("/sys/fs/cgroup/memory", "/sys/fs/cgroup")      # memory: v1 `memory` hierarchy, or v2
+_PROC_SELF_CGROUP = "/proc/self/cgroup"
+_GROUP = "dlcourse"                                              # every cage lives in <base>/dlcourse/<name>
+
+log = logging.getLogger("dlcourse.sandbox")
+_memory_warned = False
 
 
-def _v2_pids(base: Path) -> bool:
-    """cgroup v2: the pids controller is handed down to child groups of `base`."""
+def address_space_gb(memory_gb: float, memory_caged: bool) -> float:
+    """RLIMIT_AS of a sandbox, in GiB.
+
+    Without a memory cgroup the address-space limit is the only memory limit: ``memory_gb``.
+    With one, the cgroup caps what is resident; RLIMIT_AS stays only as a high backstop, so that one
+    absurd reservation (``np.empty`` of 100 GiB) fails at once with a MemoryError the student can read
+    instead of an OOM kill later, while address space that never becomes resident stays allowed:
+    importing torch (CUDA build) reserves about 4 GiB, the transformers fine-tune about 8 GiB, and every
+    thread's malloc arena 64 MiB more.  ``memory_gb + 8`` keeps small limits usable (4 GiB of memory
+    still lets the fine-tune reserve its 8 GiB); ``2 × memory_gb`` keeps the same room, in proportion,
+    for large ones.
+    """
+    if not memory_caged:
+        return memory_gb
+    return max(2 * memory_gb, memory_gb + 8)
+
+
+def _read(path) -> str:
     try:
-        return "pids" in (base / "cgroup.subtree_control").read_text().split()
+        return Path(path).read_text()
+    except OSError:
+        return ""
+
+
+def _own_cgroup(controller: str, v2: bool) -> str:
+    """This process's group in the hierarchy of `controller` (v1) or in the unified tree (v2)."""
+    for line in _read(_PROC_SELF_CGROUP).splitlines():
+        parts = line.split(":", 2)
+        if len(parts) != 3:
+            continue
+        hierarchy, controllers, path = parts
+        if (v2 and hierarchy == "0" and not controllers) or (not v2 and controller in controllers.split(",")):
+            return path.strip()
+    return "/"
+
+
+def _bases(root: Path, controller: str, v2: bool) -> list[Path]:
+    """Where a kernel's group may be made, best first: under this process's own group (so a limit put on
+    the grader — a systemd unit, a container — covers its kernels too), and at the top of the hierarchy.
+    v2 forbids controllers below a group that holds processes, so there the own group's parent (a
+    delegated subtree whose grader runs in a leaf) is tried too."""
+    own = _own_cgroup(controller, v2).strip("/")
+    out = []
+    if own and ".." not in own.split("/"):
+        out.append(root / own)
+        if v2 and "/" in own:
+            out.append(root / own.rsplit("/", 1)[0])
+    out.append(root)
+    return out
+
+
+def _rmdir(path: Path | None) -> bool:
+    if path is None:
+        return True
+    try:
+        path.rmdir()
+    except FileNotFoundError:
+        pass
     except OSError:
         return False
+    try:
+        path.parent.rmdir()        # dlcourse/ itself, once its last cage is gone (EBUSY while others live)
+    except OSError:
+        pass
+    return True
+
+
+def _make_group(root: Path, controller: str, name: str, files: dict, optional: tuple = ()) -> Path | None:
+    """Make <base>/dlcourse/<name> in the first base that takes it and write its limit files (`optional`
+    ones only where they exist); None where no group of `controller` can be made."""
+    if not (root / "cgroup.procs").exists():
+        return None
+    v2 = (root / "cgroup.controllers").exists()
+    if not v2 and root.name != controller:
+        return None                  # a v1 hierarchy of another controller
+    for base in _bases(root, controller, v2):
+        if v2 and controller not in _read(base / "cgroup.subtree_control").split():
+            continue
+        for _attempt in range(3):    # another grader process may remove an empty dlcourse/ meanwhile
+            path, made = None, False
+            try:
+                parent = base / _GROUP
+                parent.mkdir(exist_ok=True)
+                if v2 and controller not in _read(parent / "cgroup.subtree_control").split():
+                    (parent / "cgroup.subtree_control").write_text(f"+{controller}")
+                path = parent / name
+                made = not path.exists()
+                path.mkdir(exist_ok=True)   # v2: pids and memory share one group
+                for fname, value in files.items():
+                    target = path / fname
+                    if fname in optional and not target.exists():
+                        continue
+                    target.write_text(value)
+                return path
+            except FileNotFoundError:
+                if made:
+                    _rmdir(path)
+                continue
+            except OSError:
+                if made:
+                    _rmdir(path)
+                break
+    return None
+
+
+def _warn_memory_once(memory_gb: float) -> None:
+    global _memory_warned
+    if _memory_warned:
+        return
+    _memory_warned = True
+    log.warning("memory cgroup unavailable: SANDBOX['memory_gb'] is enforced only as an address-space limit "
+                "(%g GiB of address space, not of resident memory). Fix: run the grader as root on cgroup v1, or "
+                "delegate a cgroup v2 subtree with the memory controller in its cgroup.subtree_control.", memory_gb)
+
+
+def _counter(text: str, key: str) -> int | None:
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0] == key:
+            try:
+                return int(parts[1])
+            except ValueError:
+                return None
+    return None
 
 
 class ProcessCage:
-    """A pids cgroup (v1 `pids` hierarchy or v2) holding one sandboxed kernel and all it spawns.
+    """The cgroups holding one sandboxed kernel and all it spawns: pids, and (with `memory_gb`) memory.
 
-    ``pids.max`` stops a fork bomb; `kill_all` ends every process left in it (a background
-    process that outlived its cell, a daemon that double-forked).  Where no cgroup can be made
-    (no root, no delegation) `path` is None: bubblewrap's PID namespace still ends the processes
-    with the kernel, but the number of processes is not capped.
+    ``pids.max`` stops a fork bomb; `kill_all` ends every process left in it (a background process that
+    outlived its cell, a daemon that double-forked).  The memory group caps resident memory and swap of
+    the whole process tree at ``memory_gb`` (v1 ``memory.limit_in_bytes``/``memory.memsw.limit_in_bytes``,
+    v2 ``memory.max``/``memory.swap.max``); past it the kernel's OOM killer ends the biggest process —
+    the student's kernel — and `memory_exceeded` says so.  Where no cgroup can be made (no root, no
+    delegation) the path is None: bubblewrap's PID namespace still ends the processes with the kernel
+    but their number is not capped, and memory is held only by the address-space limit (one warning
+    per process says so).
     """
 
-    def __init__(self, name: str, max_pids: int):
-        self.path: Path | None = None
+    def __init__(self, name: str, max_pids: int, memory_gb: float | None = None):
+        self.name = name
+        self.path: Path | None = None            # the pids group
+        self.memory_path: Path | None = None     # the memory group (the same folder as `path` on v2)
+        self.memory_limit: int | None = None     # bytes
+        self._final: tuple | None = None         # (oom kills, peak bytes) read just before removal
         for root in _CGROUP_ROOTS:
-            base = Path(root)
-            if not (base / "cgroup.procs").exists():
-                continue
-            if base.name != "pids" and not _v2_pids(base):        # v1: the `pids` hierarchy itself
-                continue
-            try:
-                path = base / "dlcourse" / name
-                path.mkdir(parents=True, exist_ok=True)
-                (path / "pids.max").write_text(str(int(max_pids)))
-                self.path = path
+            self.path = _make_group(Path(root), "pids", name, {"pids.max": str(int(max_pids))})
+            if self.path is not None:
                 break
-            except OSError:
-                continue
+        if memory_gb:
+            limit = int(memory_gb * 2**30)
+            for root in _MEMORY_ROOTS:
+                v2 = (Path(root) / "cgroup.controllers").exists()
+                files = {"memory.max": str(limit), "memory.swap.max": "0"} if v2 else \
+                    {"memory.limit_in_bytes": str(limit), "memory.memsw.limit_in_bytes": str(limit)}
+                self.memory_path = _make_group(Path(root), "memory", name, files,
+                                               optional=("memory.swap.max", "memory.memsw.limit_in_bytes"))
+                if self.memory_path is not None:
+                    self.memory_limit = limit
+                    break
+            if self.memory_path is None:
+                _warn_memory_once(memory_gb)
+
+    def procs_files(self) -> list[str]:
+        """The `cgroup.procs` file of every group: the kernel's starter joins each (sandbox.wrap)."""
+        paths = [p for p in (self.path, self.memory_path) if p is not None]
+        return list(dict.fromkeys(str(p / "cgroup.procs") for p in paths))
 
     def pids(self) -> list[int]:
-        if self.path is None:
-            return []
-        try:
-            return [int(p) for p in (self.path / "cgroup.procs").read_text().split()]
-        except (OSError, ValueError):
-            return []
+        out = set()
+        for path in (self.path, self.memory_path):
+            if path is None:
+                continue
+            try:
+                out.update(int(p) for p in (path / "cgroup.procs").read_text().split())
+            except (OSError, ValueError):
+                pass
+        return sorted(out)
 
+    # ── memory ──────────────────────────────────────────────────────────────
+    def _read_memory(self) -> tuple[int, int]:
+        """(OOM kills in the group, peak resident bytes)."""
+        path = self.memory_path
+        if path is None:
+            return 0, 0
+        if (path / "memory.events").exists():                              # v2
+            kills = _counter(_read(path / "memory.events"), "oom_kill") or 0
+            peak = _read(path / "memory.peak").strip()
+            return kills, int(peak) if peak.isdigit() else 0
+        peak_text = _read(path / "memory.max_usage_in_bytes").strip()
+        peak = int(peak_text) if peak_text.isdigit() else 0
+        kills = _counter(_read(path / "memory.oom_control"), "oom_kill")
+        if kills is None:         # kernels before 4.13: the limit was hit and usage reached it
+            failcnt = _read(path / "memory.failcnt").strip()
+            kills = int(failcnt.isdigit() and int(failcnt) > 0 and peak >= 0.98 * (self.memory_limit or 0))
+        return kills, peak
+
+    def oom_kills(self) -> int:
+        """Processes the group's OOM killer ended so far (the kernel, or something it ran)."""
+        return self._final[0] if self._final is not None else self._read_memory()[0]
+
+    def memory_exceeded(self) -> bool:
+        return self.oom_kills() > 0
+
+    def memory_peak(self) -> int:
+        return self._final[1] if self._final is not None else self._read_memory()[1]
+
+    # ── the end ─────────────────────────────────────────────────────────────
     def kill_all(self, wait: float = 5.0) -> int:
         """SIGKILL everything in the cage (repeatedly: a fork bomb forks while it is killed), remove it."""
         import signal
         import time
-        if self.path is None:
+        if self.path is None and self.memory_path is None:
             return 0
         killed, deadline = 0, time.monotonic() + wait
         while time.monotonic() < deadline:
@@ -264,8 +450,37 @@ class ProcessCage:
                 except ProcessLookupError:
                     pass
             time.sleep(0.05)
-        try:
-            self.path.rmdir()
-        except OSError:
-            pass
+        self.remove(deadline)
         return killed
+
+    def remove(self, deadline: float | None = None) -> None:
+        """Read the memory counters one last time, then rmdir every group (and dlcourse/ when empty)."""
+        import time
+        if self._final is None and self.memory_path is not None:
+            self._final = self._read_memory()
+        deadline = deadline if deadline is not None else time.monotonic() + 2.0
+        for path in dict.fromkeys(p for p in (self.path, self.memory_path) if p is not None):
+            while not _rmdir(path) and time.monotonic() < deadline:
+                time.sleep(0.05)       # a process that was just killed leaves the group a moment later
+
+
+def machine_memory_bytes() -> int:
+    """Memory the grader's kernels can share: the machine's, or less where the grader's own memory cgroup
+    (a container, a systemd unit) has a lower limit.  0 when it cannot be read."""
+    total = 0
+    for line in _read("/proc/meminfo").splitlines():
+        if line.startswith("MemTotal:"):
+            try:
+                total = int(line.split()[1]) * 1024
+            except (IndexError, ValueError):
+                total = 0
+            break
+    for root, name in ((Path("/sys/fs/cgroup/memory"), "memory.limit_in_bytes"), (Path("/sys/fs/cgroup"), "memory.max")):
+        v2 = name == "memory.max"
+        own = _own_cgroup("memory", v2).strip("/")
+        if not own or ".." in own.split("/"):
+            continue
+        value = _read(root / own / name).strip()
+        if value.isdigit() and 0 < int(value) < (total or int(value) + 1):
+            total = int(value)
+    return total

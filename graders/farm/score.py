@@ -143,7 +143,10 @@ class ScoreArtifacts(NbGraderPreprocessor):
         notes = []
         if status.get("notebook_timed_out"):
             notes.append(msg("not_run", self.language, why="timeout"))
-        if status.get("kernel_dead"):
+        if status.get("memory_exceeded"):
+            gb = f"{float(status.get('memory_gb') or 0):g}"
+            notes.append(msg("memory_limit", self.language, gb=gb) + " " + msg("memory_limit_hint", self.language))
+        elif status.get("kernel_dead"):
             notes.append(msg("not_run", self.language, why="kernel stopped"))
         errors = _student_errors(nb)
 
@@ -177,7 +180,8 @@ class ScoreArtifacts(NbGraderPreprocessor):
         summary = {
             "student": info["student"], "assignment": info["assignment"], "notebook": notebook_id,
             "run": {**{k: status.get(k) for k in ("seconds", "sandboxed", "kernel_dead", "notebook_timed_out",
-                                                  "skipped_cells", "worker", "prestarted")},
+                                                  "skipped_cells", "worker", "prestarted", "memory_exceeded",
+                                                  "memory_gb", "output_truncated")},
                     "measure_seconds": ctx.cache.get("measure_seconds")},
             "notes": notes,
             "cells": {gid: [r.as_dict() for r in res] for gid, res in results.items()},
