@@ -25,7 +25,7 @@ from graders.demo import keras_mnist as K
 from graders.demo import pytorch_mnist as P
 
 LIMITS = """
-SANDBOX = {**SANDBOX, "cell_timeout_s": 60, "notebook_timeout_s": 240, "cpu_seconds": 120,
+SANDBOX = {**SANDBOX, "cell_timeout_s": 60, "notebook_timeout_s": 240, "cpu_seconds": 120, "memory_gb": 6,
            "max_artifact_mb": 16, "disk_mb": 64, "max_pids": 128, "prestart": False}
 """
 QUIZ_FULL = Q.EXPECTED["ref"]
@@ -212,7 +212,7 @@ while True:
 MEMORY_HOG = """
 hog = []
 while True:
-    hog.append(bytearray(512 * 2**20))       # address space, not touched: the limit stops it, not the host
+    hog.append(bytearray(512 * 2**20))       # zero-filled, so resident: the kernel's memory cgroup stops it
 """
 LOOP = "while True:\n    pass"
 STUBBORN_LOOP = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"
@@ -285,11 +285,14 @@ def _cases(cfg) -> dict:
         "h_write_outside": ("concepts_quiz", _q("h_write_outside", {"q01": WRITE_OUTSIDE.format(root=root)}),
                             QUIZ_FULL),
         "h_fork_bomb": ("concepts_quiz", _q("h_fork_bomb", {"q42": FORK_BOMB}), "some"),
-        "h_memory": ("concepts_quiz", _q("h_memory", {"q01": MEMORY_HOG}), QUIZ_FULL),
+        # resident memory past memory_gb: the cgroup ends the kernel in q41 (later cells never run); where no
+        # memory cgroup can be made the address-space limit raises MemoryError and the notebook goes on
+        "h_memory": ("concepts_quiz", _q("h_memory", {"q41": MEMORY_HOG}),
+                     {True: _zero_from("q41"), False: QUIZ_FULL}),
         "h_loop": ("concepts_quiz", _q("h_loop", {"q41": LOOP}), QUIZ_FULL),
         "h_stubborn_loop": ("concepts_quiz", _q("h_stubborn_loop", {"q40": STUBBORN_LOOP}), _zero_from("q40")),
-        # the flood may end the kernel (its own memory) before the cap drops the rest: q42 then earns nothing
-        "h_gigabyte": ("concepts_quiz", _q("h_gigabyte", {"q42": GIGABYTE}), {**QUIZ_FULL, "q42": (0.0, 1.0)}),
+        # the kernel's own output cap drops the flood before it leaves the kernel: the kernel lives, q42 counts
+        "h_gigabyte": ("concepts_quiz", _q("h_gigabyte", {"q42": GIGABYTE}), QUIZ_FULL),
         "h_os_exit": ("concepts_quiz", _q("h_os_exit", {"q40": OS_EXIT}), _zero_from("q40")),
         "h_kill_kernel": ("concepts_quiz", _q("h_kill_kernel", {"q40": KILL_KERNEL}), _zero_from("q40")),
         "h_sys_exit": ("concepts_quiz", _q("h_sys_exit", {"q40": SYS_EXIT}), QUIZ_FULL),
@@ -384,8 +387,10 @@ def _broken(cfg) -> None:
 
 
 def _cages() -> set:
-    base = Path("/sys/fs/cgroup/pids/dlcourse")
-    return {p.name for p in base.glob("dlcourse-run-*")} if base.exists() else set()
+    """Every kernel cage (pids or memory group) wherever the sandbox makes them: cgroup v1 hierarchies or the
+    v2 tree, at the top or under the grader's own group (graders/farm/sandbox.py `_bases`)."""
+    import glob
+    return {p for p in glob.glob("/sys/fs/cgroup/**/dlcourse/dlcourse-run-*", recursive=True)}
 
 
 def _leftover_processes() -> list[str]:
@@ -408,7 +413,8 @@ def attacked(tmp_path_factory):
     _broken(cfg)
     cages_before = _cages()
     start = time.monotonic()
-    batch = run_cli(["autograde", *ASSIGNMENTS, "--workers", "2", "--quiet"], root, check=False,
+    # three grader processes on two cores: the notebooks that wait out a cell timeout hold a slot each
+    batch = run_cli(["autograde", *ASSIGNMENTS, "--workers", "3", "--quiet"], root, check=False,
                     timeout=1800, env={"DLCOURSE_GRADER_ENV_MARKER": "grader-side secret"})
     seconds = time.monotonic() - start
     leftovers = _leftover_processes()
@@ -427,6 +433,12 @@ def attacked(tmp_path_factory):
 def _scores(cfg):
     from graders import gradebook
     return gradebook.scores(cfg.db_url)
+
+
+def _run(attacked, student, assignment="concepts_quiz") -> dict:
+    """How the notebook ran (the `run` entry of its checks.json)."""
+    path = attacked["cfg"].root / "autograded" / student / assignment / f"{assignment}.checks.json"
+    return json.loads(path.read_text())["run"]
 
 
 def _points(attacked, student) -> dict:
@@ -449,7 +461,7 @@ def _farm_messages(cfg) -> dict:
     from graders.farm.execute import SandboxedExecute
     sb = cfg.sandbox
     return SandboxedExecute(language=cfg.language, timeout=sb.cell_timeout_s, disk_mb=sb.disk_mb,
-                            notebook_timeout=sb.notebook_timeout_s)._messages()
+                            notebook_timeout=sb.notebook_timeout_s, memory_gb=sb.memory_gb)._messages()
 
 
 CHEATING = ["k_patch_libs", "k_fake_history", "k_always_eq", "k_hardcoded", "k_rebuilt_hidden", "p_forged_loop", "q_edit_tests",
@@ -477,6 +489,8 @@ def test_batch_finishes_and_reports_only_the_broken_files(attacked):
 def test_points_per_check(attacked, student):
     from conftest import assert_points
     expected = attacked["cases"][student][2]
+    if set(expected) == {True, False}:         # one outcome with a memory cgroup, another without
+        expected = expected[bool(_run(attacked, student)["memory_caged"])]
     assert_points(_points(attacked, student), expected)
 
 
@@ -510,6 +524,12 @@ def test_friends_paper_in_grading_mode_gets_no_more(attacked):
 def test_fork_bomb_is_capped_and_the_rest_is_graded(attacked):
     got = _points(attacked, "h_fork_bomb")
     assert all(got[q] == QUIZ_FULL[q] for q in QIDS if q < "q42")
+    run = _run(attacked, "h_fork_bomb")
+    if run.get("pids_refused") is None:
+        pytest.skip("no pids cgroup can be made on this machine: the fork bomb is held by the PID namespace only")
+    # the kernel's pids cgroup had the course's cap and refused forks: the cap, not luck, stopped the bomb
+    assert run["max_pids"] == 128 and run["pids_refused"] > 0, run
+    assert _run(attacked, "q_honest")["pids_refused"] == 0          # negative control: an honest notebook
 
 
 def test_no_secret_read_and_no_key_found(attacked):
@@ -542,12 +562,14 @@ def test_tampered_metadata_keeps_the_source_points(attacked):
 
 @pytest.mark.parametrize("student,words", [
     ("h_loop", ["KeyboardInterrupt"]), ("h_stubborn_loop", ["@stuck"]), ("h_os_exit", ["@dead"]),
-    ("h_kill_kernel", ["@dead"]), ("h_memory", ["MemoryError"]), ("h_fill_disk", ["tmp full", "@disk"]),
+    ("h_kill_kernel", ["@dead"]), ("h_memory", ["@memory"]), ("h_fill_disk", ["tmp full", "@disk"]),
     ("h_gigabyte", ["@output"]), ("h_sys_exit", ["SystemExit"]),
 ])
 def test_clear_message_in_the_graded_notebook(attacked, student, words):
     text = _notebook_text(attacked, student)
     messages = _farm_messages(attacked["cfg"])
+    if words == ["@memory"] and not _run(attacked, student)["memory_caged"]:
+        words = ["MemoryError"]               # no memory cgroup here: the address-space limit stopped it
     for w in words:
         w = messages[w[1:]] if w.startswith("@") else w
         assert w in text, (student, w, text[-1500:])
@@ -560,7 +582,21 @@ def test_gigabyte_of_output_is_not_kept(attacked):
 
 def test_no_process_survives_the_batch(attacked):
     assert attacked["leftovers"] == []
-    assert attacked["cages_after"] <= attacked["cages_before"], "the batch left pids cgroups behind"
+    assert attacked["cages_after"] <= attacked["cages_before"], "the batch left cgroups behind"
+
+
+def test_the_cage_probe_sees_a_cage():
+    """Negative control of the leftover check: a cage made the way the farm makes them is found, then gone."""
+    from graders.farm.sandbox import ProcessCage
+    cage = ProcessCage("dlcourse-run-probe-control", 16, memory_gb=4)
+    if cage.path is None and cage.memory_path is None:
+        pytest.skip("no cgroup can be made on this machine")
+    try:
+        found = {p for p in _cages() if p.endswith("/dlcourse-run-probe-control")}
+        assert found == {str(p) for p in (cage.path, cage.memory_path) if p is not None}, found
+    finally:
+        cage.kill_all()
+    assert not any(p.endswith("/dlcourse-run-probe-control") for p in _cages())
 
 
 def test_a_broken_resubmission_keeps_what_was_recorded(attacked):

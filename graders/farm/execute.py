@@ -415,6 +415,9 @@ class SandboxedExecute(Execute):
             # every cage is removed, also after the kernel was killed
             cage = run.get("cage")
             status["killed_leftovers"] = cage.kill_all() if cage else 0
+            if cage is not None and cage.path is not None:
+                status["max_pids"] = self.max_pids
+                status["pids_refused"] = cage.pids_refused()     # > 0: the pids limit stopped forks
             if cage is not None and cage.memory_path is not None:
                 status["memory_peak_mb"] = round(cage.memory_peak() / 2**20)
             if status.get("disk_full"):

@@ -369,6 +369,7 @@ class ProcessCage:
         self.memory_path: Path | None = None     # the memory group (the same folder as `path` on v2)
         self.memory_limit: int | None = None     # bytes
         self._final: tuple | None = None         # (oom kills, peak bytes) read just before removal
+        self._final_pids: int | None = None      # forks the pids limit refused, read just before removal
         for root in _CGROUP_ROOTS:
             self.path = _make_group(Path(root), "pids", name, {"pids.max": str(int(max_pids))})
             if self.path is not None:
@@ -431,6 +432,15 @@ class ProcessCage:
     def memory_peak(self) -> int:
         return self._final[1] if self._final is not None else self._read_memory()[1]
 
+    # ── processes ───────────────────────────────────────────────────────────
+    def pids_refused(self) -> int:
+        """How often the pids limit refused a fork or thread (pids.events `max`): a fork bomb was capped."""
+        if self._final_pids is not None:
+            return self._final_pids
+        if self.path is None:
+            return 0
+        return _counter(_read(self.path / "pids.events"), "max") or 0
+
     # ── the end ─────────────────────────────────────────────────────────────
     def kill_all(self, wait: float = 5.0) -> int:
         """SIGKILL everything in the cage (repeatedly: a fork bomb forks while it is killed), remove it."""
@@ -458,6 +468,8 @@ class ProcessCage:
         import time
         if self._final is None and self.memory_path is not None:
             self._final = self._read_memory()
+        if self._final_pids is None and self.path is not None:
+            self._final_pids = self.pids_refused()
         deadline = deadline if deadline is not None else time.monotonic() + 2.0
         for path in dict.fromkeys(p for p in (self.path, self.memory_path) if p is not None):
             while not _rmdir(path) and time.monotonic() < deadline:
