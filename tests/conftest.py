@@ -51,7 +51,7 @@ def course(tmp_path_factory):
 # other ways (serial, resumed, after kill -9, on Dask) and must get the same grades back.
 # Three grader processes on two cores: a notebook waiting on its cell timeout (`hangs`) holds one
 # slot while the other two keep both cores busy; 3 × memory_gb must fit the machine (issue 14).
-SESSION_LIMITS = ("SANDBOX = {**SANDBOX, 'memory_gb': 6, 'cell_timeout_s': 120, 'notebook_timeout_s': 600, "
+SESSION_LIMITS = ("SANDBOX = {**SANDBOX, 'memory_gb': 6, 'cell_timeout_s': 180, 'notebook_timeout_s': 900, "
                   "'prestart': False}\n")
 SESSION_WORKERS = 3
 
