@@ -121,6 +121,26 @@ def graded_class(tmp_path_factory, postgres_db):
     }
 
 
+def run_cells(cfg, work: Path, sources: list[str], **settings):
+    """Execute code cells through SandboxedExecute (the farm's kernel step, sandboxed as the course says)
+    with some of its settings changed; returns (executed notebook, resources)."""
+    import nbformat
+    from traitlets.config import Config
+
+    from graders.farm.execute import SandboxedExecute
+    from graders.nbgrader_settings import apply_settings
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(src) for src in sources])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    c = Config()
+    apply_settings(c, cfg)
+    c.SandboxedExecute.work_root = str(work)
+    c.SandboxedExecute.prestart = False
+    for key, value in settings.items():
+        setattr(c.SandboxedExecute, key, value)
+    return SandboxedExecute(config=c).preprocess(nb, {"metadata": {"path": str(work)}})
+
+
 def assert_points(got: dict, expected: dict) -> None:
     """Exact points per check; a (low, high) pair allows a partial-credit range."""
     assert set(got) == set(expected), (got, expected)

@@ -30,6 +30,7 @@ import nbformat
 import pytest
 from traitlets.config import Config
 
+from conftest import run_cells
 from graders.config import ConfigError, check_memory_budget
 from graders.farm import execute as ex
 from graders.farm import sandbox as sb
@@ -44,16 +45,8 @@ NOTICE_KO = f"출력이 {MAX_OUTPUT_BYTES // 2**20}MB를 넘어 나머지 출력
 
 # ── helpers ─────────────────────────────────────────────────────────────────
 def _run_cells(cfg, tmp_path, sources, **settings):
-    """Execute code cells through SandboxedExecute with some settings changed (as test_sandbox.py does)."""
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(src) for src in sources])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    c = Config()
-    apply_settings(c, cfg)
-    c.SandboxedExecute.work_root = str(tmp_path)
-    c.SandboxedExecute.prestart = False
-    for key, value in settings.items():
-        setattr(c.SandboxedExecute, key, value)
-    nb, resources = SandboxedExecute(config=c).preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+    """Run cells in the sandboxed kernel (conftest.run_cells); the notebook and the run's status."""
+    nb, resources = run_cells(cfg, tmp_path, sources, **settings)
     return nb, resources["dlcourse"]["status"]
 
 

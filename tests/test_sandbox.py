@@ -27,6 +27,7 @@ import nbformat
 import pytest
 from traitlets.config import Config
 
+from conftest import run_cells
 import graders.farm.sandbox as sb
 from graders.farm.execute import SandboxedExecute
 from graders.farm.sandbox import SandboxUnavailable, probe
@@ -374,15 +375,7 @@ def test_probes_leave_the_host_unchanged(probe_runs):
 
 
 def _run_cells(cfg, tmp_path, sources, **settings):
-    """Execute code cells through SandboxedExecute with some settings changed."""
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(src) for src in sources])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    c = Config()
-    apply_settings(c, cfg)
-    c.SandboxedExecute.work_root = str(tmp_path)
-    for key, value in settings.items():
-        setattr(c.SandboxedExecute, key, value)
-    return SandboxedExecute(config=c).preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+    return run_cells(cfg, tmp_path, sources, **settings)
 
 
 def test_notebook_and_cell_timeouts_end_a_runaway_notebook(course, tmp_path):
