@@ -248,3 +248,18 @@ def test_reference_grades_are_the_same_on_gpu_and_cpu(tmp_path):
             grades[(device, assignment)] = _checks(cfg, assignment)["ref"]
     for assignment in ("keras_mnist", "pytorch_mnist"):
         assert grades[("cuda", assignment)] == grades[("cpu", assignment)]
+
+
+def test_a_kernel_is_started_ahead_only_when_a_submission_follows():
+    """The runner tells each grader process what comes next; after the last one no kernel is started
+    ahead (it would only cost a kernel start and the imports, and the process's exit would wait for it)."""
+    from graders.farm import execute
+    saved = dict(execute._NEXT)
+    try:
+        assert execute._next_may_be("keras_mnist")                 # plain nbgrader: nothing said, as before
+        execute.expect_next("keras_mnist")
+        assert execute._next_may_be("keras_mnist") and not execute._next_may_be("concepts_quiz")
+        execute.expect_next(None)
+        assert not execute._next_may_be("keras_mnist")
+    finally:
+        execute._NEXT.update(saved)

@@ -336,6 +336,10 @@ def test_late_penalty_and_extension_in_gradebook_and_feedback(quiz_course):
     for who, h in hours.items():
         demo.submit(cfg, QUIZ, who={who: q.answers_for(who, q.REFERENCE)}, when=_utc(DUE + dt.timedelta(hours=h)))
     run_cli(["autograde", QUIZ, "--quiet", "--student", "late2", "--student", "ext01"], cfg.root)
+    # graded one after the other: the second ran in a kernel started while the first was scored
+    started_ahead = sorted(json.loads((cfg.root / f"autograded/{s}/{QUIZ}/{QUIZ}.checks.json").read_text())
+                           ["run"]["prestarted"] for s in hours)
+    assert started_ahead == [False, True], started_ahead
     with Gradebook(cfg.db_url) as gb:
         got = {}
         for s in hours:

@@ -289,8 +289,10 @@ def _done(bar, task, batch, outcome) -> None:
 
 
 def _grade_serial(cfg, jobs, batches, bar, task, api) -> None:
-    for assignment, student in jobs:
+    from .execute import expect_next
+    for i, (assignment, student) in enumerate(jobs):
         bar.update(task, description=f"autograde {assignment}: {student}")
+        expect_next(jobs[i + 1][0] if i + 1 < len(jobs) else None)
         _done(bar, task, batches[assignment], grade_one(api, cfg, assignment, student))
     bar.update(task, description="autograde")
 
@@ -341,6 +343,9 @@ def _worker_main(conn, init_args) -> None:
             return
         if job is None:
             return
+        job, upcoming = job
+        from .execute import expect_next
+        expect_next(upcoming)          # what the runner still has queued: a kernel ahead only if it is wanted
         try:
             outcome = _worker_grade(*job)
         except Exception as exc:          # a bug in the grader process: report this one, go on
@@ -374,10 +379,10 @@ class _Grader:
         self.ready = False
         self.took_work = False
 
-    def send(self, job) -> None:
+    def send(self, job, upcoming: str | None) -> None:
         self.job = job
         self.took_work = True
-        self.conn.send(job)
+        self.conn.send((job, upcoming))
 
     def stop(self) -> None:
         try:
@@ -414,7 +419,8 @@ def _grade_pool(cfg, jobs, batches, bar, task, workers, scheduler, work_root) ->
             # hand out work to every idle grader that is ready
             for g in graders:
                 if g.ready and g.job is None and queue:
-                    g.send(queue.pop(0))
+                    job = queue.pop(0)
+                    g.send(job, queue[0][0] if queue else None)
             if not queue and all(g.job is None for g in graders):
                 break
             ready = wait_any([g.conn for g in graders] + [g.proc.sentinel for g in graders])

@@ -425,7 +425,7 @@ class SandboxedExecute(Execute):
             shutil.rmtree(run["runtime"], ignore_errors=True)
             if getattr(self, "_kernel_log", None):
                 self._kernel_log.close()
-            if self.prestart and assignment:
+            if self.prestart and assignment and _next_may_be(assignment):
                 # the next submission's kernel starts now, while this one is scored
                 _prepare_warm((assignment, self._settings_key()), self, warm_code(nb))
         return nb, resources
@@ -447,6 +447,20 @@ def _kill_run(run, km) -> None:
 
 # ── kernels started ahead of need ───────────────────────────────────────────
 _WARM: dict = {}
+# What the batch runner says comes next in this process (autograde.py): a kernel is started ahead only
+# when another submission of the same assignment will follow — never after the last one, where it would
+# only cost a kernel start and the imports (and the process's exit would wait for it).  Plain
+# `nbgrader autograde` says nothing: then a kernel is started ahead after every notebook, as before.
+_NEXT = {"told": False, "assignment": None}
+
+
+def expect_next(assignment: str | None) -> None:
+    """The batch runner: the assignment of the next submission this process grades (None: no more)."""
+    _NEXT.update(told=True, assignment=assignment)
+
+
+def _next_may_be(assignment: str) -> bool:
+    return not _NEXT["told"] or _NEXT["assignment"] == assignment
 # One long-lived thread starts them: bubblewrap's --die-with-parent follows the *thread*
 # that spawned it, so a short-lived thread would take its kernel down when it ends.
 _STARTER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dlcourse-prestart")
