@@ -51,7 +51,7 @@ demo: assets
 	@$(PY) -m graders demo
 
 test: assets
-	@$(PY) -m pytest -q -p no:cacheprovider tests --timeout=600 -o timeout_func_only=true
+	@$(PY) -m pytest -q -p no:cacheprovider tests --timeout=600 -o timeout_func_only=true --durations=15
 
 # JupyterLab with nbgrader's extensions: staff (formgrader), or a student with STUDENT=<id>.
 lab: assets
