@@ -27,6 +27,7 @@ from pathlib import Path
 
 import nbformat
 from nbformat.reader import NotJSONError
+from rich.markup import escape
 from traitlets.config import Config
 
 from ..config import CourseConfig, check_memory_budget
@@ -284,7 +285,7 @@ class _progress:
 def _done(bar, task, batch, outcome) -> None:
     batch.outcomes.append(outcome)
     if not outcome.ok:
-        bar.console.print(f"[red]✗ {batch.assignment}/{outcome.student}[/red]: {outcome.error}")
+        bar.console.print(f"[red]✗ {escape(batch.assignment)}/{escape(outcome.student)}[/red]: {escape(str(outcome.error))}")
     bar.advance(task)
 
 
@@ -454,7 +455,7 @@ def _grade_pool(cfg, jobs, batches, bar, task, workers, scheduler, work_root) ->
                         start_failures += 1
                     if held is not None:
                         attempts[held] += 1
-                        where = f"{held[0]}/{held[1]}"
+                        where = escape(f"{held[0]}/{held[1]}")      # a student id is never rich markup
                         if attempts[held] >= MAX_ATTEMPTS:
                             _done(bar, task, batches[held[0]], Outcome(held[1], False, 0.0,
                                   f"the grader process died {MAX_ATTEMPTS} times while grading this submission; "
