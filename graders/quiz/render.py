@@ -113,7 +113,7 @@ def notebook(bank: Bank, language: str = "ko"):
         cells.append(new_code_cell(f'quiz.show("{qid}")', metadata=_meta(f"show_{qid}")))
         cells.append(new_code_cell(_blank(q)))
         cells.append(new_code_cell(
-            f"{GRADING_CELL[language]}\n### BEGIN HIDDEN TESTS\nfrom dlcourse import export as _export\n"
+            f"{GRADING_CELL[language]}\n### BEGIN HIDDEN TESTS\nfrom dlcourse import artifacts as _export\n"
             f'_export.quiz_answer(globals().get("quiz"), "{qid}")\n### END HIDDEN TESTS',
             metadata=_meta(f"grade_{qid}", grade=True, points=float(q["points"]))))
     cells.append(new_code_cell("quiz.progress()", metadata=_meta("progress")))

@@ -1,0 +1,143 @@
+"""Artifacts of the transformers_pipeline exercise (used by its graded cells).
+
+The student's functions run on the hidden review texts the grader lends the sandbox (no
+labels); what they return is written here and scored by the grader.  Shared helpers come
+from ``dlcourse.artifacts``.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from dlcourse.artifacts import _guarded, _missing, _plain
+
+RATIO_CASES = [
+    ["POSITIVE", "NEGATIVE", "POSITIVE", "POSITIVE"],
+    ["NEGATIVE", "NEGATIVE"],
+    ["POSITIVE"],
+    ["NEGATIVE", "POSITIVE", "NEGATIVE", "NEGATIVE", "POSITIVE"],
+]
+THRESHOLDS = [0.9, 0.99]
+
+
+def grading_texts() -> list:
+    """The hidden review texts (no labels) the grader lends the sandbox while grading."""
+    path = Path(os.environ.get("DLCOURSE_GRADING", "/nonexistent")) / "sentiment_texts.json"
+    if not path.exists():  # outside grading (e.g. a student running the cell): public examples
+        from dlcourse.datasets import reviews
+        return reviews.texts()
+    return json.loads(path.read_text())
+
+
+def _describe(result, limit=5):
+    if isinstance(result, dict):
+        return {"type": "dict", "keys": sorted(map(str, result))[:10],
+                "label": _plain(result.get("label")), "score": _plain(result.get("score"))}
+    if isinstance(result, (list, tuple)):
+        return {"type": "list", "length": len(result), "items": [_describe(r, limit) for r in list(result)[:limit]]}
+    return {"type": type(result).__name__, "value": str(result)[:100]}
+
+
+def _sentiment_structure(classifier):
+    from dlcourse.datasets import reviews
+
+    if classifier is None:
+        return _missing("classifier")
+    texts = reviews.texts()[:3]
+    return {"inputs": len(texts), "batch": _describe(classifier(texts)), "single": _describe(classifier(texts[0]))}
+
+
+def sentiment_structure(classifier) -> None:
+    """What the classifier returns for a batch of three reviews and for one review."""
+    _guarded("sentiment_structure", _sentiment_structure, classifier)
+
+
+def _short_item(p):
+    """One prediction as small plain data: a string (cut), a number, or a dict's label/score."""
+    if isinstance(p, dict):
+        return {"label": _plain(p.get("label"))[:100] if isinstance(p.get("label"), str) else _plain(p.get("label")),
+                "score": _plain(p.get("score")) if isinstance(p.get("score"), (int, float)) else None}
+    if isinstance(p, str):
+        return p[:100]
+    if isinstance(p, (int, float, bool)) or p is None:
+        return _plain(p)
+    if isinstance(p, (list, tuple)):
+        return [_short_item(q) for q in list(p)[:2]] if len(p) and not isinstance(p[0], (list, tuple)) else str(p)[:100]
+    return str(p)[:100]
+
+
+def _sentiment_predictions(predict_labels):
+    if predict_labels is None:
+        return _missing("predict_labels")
+    texts = grading_texts()
+    preds = predict_labels(texts)
+    try:
+        items = list(preds) if not isinstance(preds, (str, bytes, dict)) else None
+    except Exception:
+        items = None
+    return {"n_inputs": len(texts), "type": type(preds).__name__,
+            "predictions": [_short_item(p) for p in items[:10_000]] if items is not None else str(preds)[:200]}
+
+
+def sentiment_predictions(predict_labels) -> None:
+    """The student's labels for the hidden reviews (the labels themselves stay with the grader)."""
+    _guarded("sentiment_predictions", _sentiment_predictions, predict_labels)
+
+
+def _ratio_cases(positive_ratio):
+    if positive_ratio is None:
+        return _missing("positive_ratio")
+    out = []
+    for case in RATIO_CASES:
+        try:
+            out.append({"input": case, "output": _plain(positive_ratio(list(case)))})
+        except Exception as exc:
+            out.append({"input": case, "error": f"{type(exc).__name__}: {exc}"})
+    return {"cases": out}
+
+
+def ratio_cases(positive_ratio) -> None:
+    """positive_ratio on fixed label lists."""
+    _guarded("sentiment_ratio", _ratio_cases, positive_ratio)
+
+
+def _kept_item(k):
+    """(text, label) as the exercise asks; anything else is described for the grader."""
+    if isinstance(k, (list, tuple)) and k:
+        text = k[0]
+        second = k[1] if len(k) > 1 else None
+        return text, (second[:50] if isinstance(second, str) else type(second).__name__), len(k)
+    return k, None, None
+
+
+def _confident_cases(confident_only, classifier=None):
+    if confident_only is None:
+        return _missing("confident_only")
+    texts = grading_texts()
+    index = {t: i for i, t in enumerate(texts)}
+    out = []
+    for threshold in THRESHOLDS:
+        kept = list(confident_only(texts, threshold))[:10_000]
+        rows = [_kept_item(k) for k in kept]
+        out.append({"threshold": threshold,
+                    "kept": sorted(index[t] for t, _, _ in rows if isinstance(t, str) and t in index),
+                    "unknown": sum(1 for t, _, _ in rows if not (isinstance(t, str) and t in index)),
+                    "seconds": sorted({str(second) for _, second, _ in rows})[:5],
+                    "sizes": sorted({n for _, _, n in rows if n is not None})[:5]})
+    boundary = None
+    if classifier is not None:
+        # a review whose own score is the threshold must be kept ("이상": score >= threshold)
+        try:
+            scores = [float(r["score"]) for r in classifier(texts[:16])]
+            pick = sorted(range(len(scores)), key=lambda i: abs(scores[i] - 0.95))[0]
+            kept = list(confident_only(texts[:16], scores[pick]))
+            boundary = {"index": pick, "kept": any(_kept_item(k)[0] == texts[pick] for k in kept)}
+        except Exception as exc:
+            boundary = {"error": f"{type(exc).__name__}: {str(exc)[:200]}"}
+    return {"n_inputs": len(texts), "cases": out, "boundary": boundary}
+
+
+def confident_cases(confident_only, classifier=None) -> None:
+    """Which hidden reviews confident_only keeps at two thresholds (as indices), and at a review's own score."""
+    _guarded("sentiment_confident", _confident_cases, confident_only, classifier)
