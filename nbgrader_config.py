@@ -13,7 +13,8 @@ if _here not in sys.path:
     sys.path.insert(0, _here)
 
 try:
-    from graders.config import ConfigError, load_config
+    from graders.config import ConfigError
+    from graders.course import load_config
     from graders.nbgrader_settings import apply_settings
     _cfg = load_config(os.path.join(_here, "course_config.py"))
     apply_settings(get_config(), _cfg, argv=sys.argv)  # noqa: F821 (given by traitlets)

@@ -30,7 +30,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from graders.config import load_config  # noqa: E402
+from graders.course import load_config  # noqa: E402
 
 
 def _uuid() -> str:
@@ -43,14 +43,13 @@ def fill(cfg, db_url: str, n_students: int, seed: int = 6) -> dict:
     from sqlalchemy import insert
 
     from graders.gradebook import check_results, ensure_check_table
-    from graders.scorers import registry
 
     rng = random.Random(seed)
     plan = {}                                    # assignment -> (due, notebook -> [(cell id, [(check, points)])])
     with Gradebook(db_url, course_id=cfg.course_id) as gb:
         for name, a in cfg.assignments.items():
             gb.update_or_create_assignment(name, duedate=a.due, course_id=cfg.course_id)
-            scorer = registry[name]
+            scorer = cfg.scorer(name)
             gb.update_or_create_notebook(scorer.notebook, name)
             cells = []
             for cell in scorer.cells:

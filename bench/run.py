@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from graders import PUBLIC_DIR, demo  # noqa: E402
-from graders.config import load_config  # noqa: E402
+from graders.course import load_config  # noqa: E402
 
 # who is in the batch: every mistake of Keras, and a spread of the other exercises
 BATCH = {

@@ -23,6 +23,7 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 
 
 def _console():
@@ -32,7 +33,7 @@ def _console():
 
 
 def _load(args):
-    from .config import load_config
+    from .course import load_config
     return load_config(args.config)
 
 
@@ -305,6 +306,25 @@ def cmd_import_lms(args) -> int:
     return 1 if report.errors else 0
 
 
+def cmd_new_exercise(args) -> int:
+    from .authoring import AuthoringError, config_entry, new_exercise
+    from .config import COURSE_ROOT, CONFIG_ENV
+    code_root = Path(__file__).resolve().parent.parent
+    config = Path(args.config or os.environ.get(CONFIG_ENV) or COURSE_ROOT / "course_config.py")
+    try:
+        written = new_exercise(args.name, code_root, config.resolve().parent, title=args.title)
+    except AuthoringError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    con = _console()
+    for path in written:
+        con.print(f"wrote {path}", markup=False, highlight=False)
+    print(f"\nAdd this to {config} (then: python -m graders release {args.name}):\n")
+    print(config_entry(args.name, args.title or f"{args.name}: ReLU 직접 만들기"))
+    print("Next: docs/adding-an-exercise.md")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m graders", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -314,6 +334,11 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("assets", help="build the offline data")
     s.add_argument("--force", action="store_true", help="rebuild even when up to date")
     s.set_defaults(fn=cmd_assets)
+
+    s = sub.add_parser("new-exercise", help="write the skeleton of a new exercise (docs/adding-an-exercise.md)")
+    s.add_argument("name", help="the assignment name: lower-case letters, digits and _")
+    s.add_argument("--title", help="the notebook's title")
+    s.set_defaults(fn=cmd_new_exercise)
 
     s = sub.add_parser("release", help="generate the student version of an assignment")
     s.add_argument("assignment", nargs="?")

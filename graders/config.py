@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,6 +87,17 @@ class CourseConfig:
     extensions: dict = field(default_factory=dict)     # student -> assignment -> new due date (ISO, with offset)
     lms: Lms = field(default_factory=Lms)
     extra: dict = field(default_factory=dict)
+    # assignment -> Scorer, filled by graders.course.load_config (the join of config and exercises)
+    scorers: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def scorer(self, name: str):
+        """The Scorer of a configured assignment (graders.course.load_config fills them)."""
+        self.assignment(name)
+        try:
+            return self.scorers[name]
+        except KeyError:
+            raise ConfigError(f"{self.path}: the scorers were not joined to the config. "
+                              "Fix: load it with graders.course.load_config") from None
 
     @property
     def public_data_dir(self) -> Path:
@@ -110,6 +122,7 @@ class CourseConfig:
             ) from None
 
 
+_ASSIGNMENT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _KNOWN_TOP = {"COURSE_ID", "LANGUAGE", "ASSIGNMENTS", "DATA", "DEVICE", "DB_URL", "SANDBOX", "EXCHANGE_DIR",
               "LMS", "LATE_POLICY", "EXTENSIONS"}
 _SANDBOX_KEYS = {
@@ -147,12 +160,29 @@ def _read_module(path: Path) -> dict:
     return {k: v for k, v in vars(module).items() if k.isupper()}
 
 
-def load_config(path: str | os.PathLike | None = None) -> CourseConfig:
-    """Read and validate course_config.py (default: $DLCOURSE_CONFIG or the course root)."""
+def read_config(path: str | os.PathLike | None = None) -> CourseConfig:
+    """Read and validate course_config.py (default: $DLCOURSE_CONFIG or the course root), on its own.
+
+    Commands use `graders.course.load_config`, which also joins each assignment to its scorer."""
     path = Path(path or os.environ.get(CONFIG_ENV) or COURSE_ROOT / "course_config.py").resolve()
     values = _read_module(path)
     root = path.parent
 
+    core = _read_course(path, values)
+    assignments = _read_assignments(path, values["ASSIGNMENTS"])
+    return CourseConfig(
+        path=path, root=root, **core, assignments=assignments, **_read_data(path, values.get("DATA", {})),
+        sandbox=_read_sandbox(path, values.get("SANDBOX", {})), exchange_dir=_read_exchange(path, values),
+        late_policy=_read_late_policy(path, values.get("LATE_POLICY")),
+        extensions=_read_extensions(path, values.get("EXTENSIONS", {}), assignments),
+        lms=_read_lms(path, values.get("LMS", {})),
+    )
+
+
+def _read_course(path: Path, values: dict) -> dict:
+    """The settings every command needs first: no unknown or missing ones, the course, language, device,
+    database."""
+    root = path.parent
     unknown = sorted(set(values) - _KNOWN_TOP)
     if unknown:
         _fail(path, unknown[0], "unknown setting", f"use one of {', '.join(sorted(_KNOWN_TOP))} (check the spelling)")
@@ -179,9 +209,13 @@ def load_config(path: str | os.PathLike | None = None) -> CourseConfig:
     if db_url.startswith("sqlite:///") and not db_url.startswith("sqlite:////"):
         db_url = "sqlite:///" + str(root / db_url[len("sqlite:///"):])
 
-    assignments = _read_assignments(path, values["ASSIGNMENTS"])
+    return {"course_id": course_id, "language": language, "device": device, "db_url": db_url}
 
-    data = _require(path, "DATA", values.get("DATA", {}), dict, "a dict with mnist_source, cache_dir and split")
+
+def _read_data(path: Path, data) -> dict:
+    """DATA: where MNIST comes from, the cache folder, the split."""
+    root = path.parent
+    data = _require(path, "DATA", data, dict, "a dict with mnist_source, cache_dir and split")
     mnist_source = data.get("mnist_source", "offline")
     if mnist_source not in ("offline", "online"):
         _fail(path, "DATA['mnist_source']", f"{mnist_source!r}", "use 'offline' (default) or 'online'")
@@ -198,7 +232,12 @@ def load_config(path: str | os.PathLike | None = None) -> CourseConfig:
         _fail(path, "DATA['split']", f"train+test+hidden = {sum(split.values())} > 5000",
               "the offline set has 5,000 digits; make the parts smaller")
 
-    sandbox_raw = _require(path, "SANDBOX", values.get("SANDBOX", {}), dict, "a dict of sandbox limits")
+    return {"mnist_source": mnist_source, "cache_dir": cache_dir, "split": dict(split)}
+
+
+def _read_sandbox(path: Path, sandbox_raw) -> Sandbox:
+    """SANDBOX: limits of the student's kernel, each a positive number (or a switch)."""
+    sandbox_raw = _require(path, "SANDBOX", sandbox_raw, dict, "a dict of sandbox limits")
     defaults = dict(enabled=True, memory_gb=8, cpu_seconds=900, cell_timeout_s=300,
                     notebook_timeout_s=900, max_artifact_mb=64, threads=1, prestart=True,
                     disk_mb=2048, max_pids=512)
@@ -221,19 +260,17 @@ def load_config(path: str | os.PathLike | None = None) -> CourseConfig:
         _fail(path, "SANDBOX['cell_timeout_s']", "is longer than notebook_timeout_s",
               "make the whole-notebook timeout at least as long as one cell's")
 
+    return Sandbox(**merged)
+
+
+def _read_exchange(path: Path, values: dict) -> Path:
+    root = path.parent
     exchange_dir = Path(_require(path, "EXCHANGE_DIR", values.get("EXCHANGE_DIR", "/srv/nbgrader/exchange"), str,
                                  "a folder path shared by staff and students, e.g. '/srv/nbgrader/exchange'"))
     if not exchange_dir.is_absolute():
         exchange_dir = root / exchange_dir
 
-    return CourseConfig(
-        path=path, root=root, course_id=course_id, language=language, assignments=assignments,
-        mnist_source=mnist_source, cache_dir=cache_dir, split=dict(split), device=device,
-        db_url=db_url, sandbox=Sandbox(**merged), exchange_dir=exchange_dir,
-        late_policy=_read_late_policy(path, values.get("LATE_POLICY")),
-        extensions=_read_extensions(path, values.get("EXTENSIONS", {}), assignments),
-        lms=_read_lms(path, values.get("LMS", {})),
-    )
+    return exchange_dir
 
 
 MEMORY_RESERVE_GB = 2.0            # kept for the grader and the system: at least this, or 10 % of the machine
@@ -330,7 +367,8 @@ def _read_late_policy(path: Path, raw):
 def _read_extensions(path: Path, raw, assignments: dict) -> dict:
     from nbgrader.utils import parse_utc
 
-    example = "{'kim01': {'keras_mnist': '2026-12-06 23:59:00+09:00'}}"
+    first = next(iter(assignments), "hw1")
+    example = f"{{'kim01': {{'{first}': '2026-12-06 23:59:00+09:00'}}}}"
     _require(path, "EXTENSIONS", raw, dict, f"a dict: student id -> {{assignment: new due date}}, e.g. {example}")
     out = {}
     for student, per in raw.items():
@@ -403,60 +441,31 @@ def lms_timezone(name: str):
 
 
 def _read_assignments(path: Path, raw) -> dict:
+    """The assignments as written: their shape only.  Whether the points and thresholds fit the
+    assignment's scorer is the join of the two, in graders.course (this module imports no scorer)."""
     _require(path, "ASSIGNMENTS", raw, dict, "a dict: assignment name -> settings")
-    from .scorers import registry  # the checks each assignment's scorer defines
-
     out = {}
     for name, spec in raw.items():
         where = f"ASSIGNMENTS['{name}']"
+        if not isinstance(name, str) or not _ASSIGNMENT_NAME.match(name):
+            _fail(path, where, "not a usable assignment name", "lower-case letters, digits and '_', starting with a letter")
         _require(path, where, spec, dict, "a dict with title, notebooks, points, thresholds")
         kind = spec.get("kind", "exercise")
         if kind not in ("exercise", "quiz"):
             _fail(path, f"{where}['kind']", f"got {kind!r}", "'exercise' (default) or 'quiz'")
-        default_points = {}
-        if kind == "quiz":
-            # the bank is the quiz's scorer: its questions are the checks, with their points
-            from .quiz import bank_path, load_bank, quiz_scorer
-            bank = load_bank(bank_path(path.parent, name))
-            if bank.quiz != name:
-                _fail(path, where, f"the bank {bank.path.name} is for quiz {bank.quiz!r}",
-                      f"set 'quiz: {name}' in the bank or rename the assignment")
-            registry[name] = quiz_scorer(bank)
-            default_points = bank.points
-        scorer = registry.get(name)
-        if scorer is None:
-            _fail(path, where, "no scorer exists for this assignment",
-                  f"use one of {', '.join(sorted(registry))} or add graders/scorers/{name}.py")
         notebooks = spec.get("notebooks", [name])
         if not isinstance(notebooks, (list, tuple)) or not all(isinstance(n, str) for n in notebooks):
             _fail(path, f"{where}['notebooks']", f"got {notebooks!r}", "a list of notebook names without .ipynb")
         points = spec.get("points", {})
         _require(path, f"{where}['points']", points, dict, "a dict: check name -> points")
-        points = {**default_points, **points}   # a quiz's config may override single questions
-        expected = set(scorer.check_names())
-        for check in points:
-            if check not in expected:
-                _fail(path, f"{where}['points']['{check}']", "no such check",
-                      f"the checks of {name} are: {', '.join(sorted(expected))}")
-        for check in expected:
-            value = points.get(check)
-            if value is None:
-                _fail(path, f"{where}['points']", f"check '{check}' has no points", "give every check its points")
+        for check, value in points.items():
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 _fail(path, f"{where}['points']['{check}']", f"got {value!r}", "a number >= 0")
         thresholds = spec.get("thresholds", {})
         _require(path, f"{where}['thresholds']", thresholds, dict, "a dict of numbers")
-        for key in scorer.threshold_names():
-            value = thresholds.get(key)
+        for key, value in thresholds.items():
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 _fail(path, f"{where}['thresholds']['{key}']", f"got {value!r}", "a number")
-        for key in thresholds:
-            if key not in scorer.threshold_names():
-                _fail(path, f"{where}['thresholds']['{key}']", "unknown threshold",
-                      f"use one of {', '.join(scorer.threshold_names())}")
-        problem = scorer.check_thresholds(thresholds)
-        if problem:
-            _fail(path, f"{where}['thresholds']", problem, "correct the numbers")
         due = spec.get("due")
         if due is not None and not isinstance(due, str):
             _fail(path, f"{where}['due']", f"got {due!r}", "a date string like '2026-12-04 23:59:00+09:00'")

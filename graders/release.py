@@ -12,7 +12,6 @@ from pathlib import Path
 import nbformat
 
 from .config import ConfigError, CourseConfig
-from .scorers import registry
 
 FORBIDDEN_IN_RELEASE = ("BEGIN HIDDEN TESTS", "BEGIN SOLUTION", "_export.", "secret")
 
@@ -20,7 +19,7 @@ FORBIDDEN_IN_RELEASE = ("BEGIN HIDDEN TESTS", "BEGIN SOLUTION", "_export.", "sec
 def sync_points(cfg: CourseConfig, assignment: str) -> bool:
     """Write the configured points into the source notebook; True when it changed."""
     a = cfg.assignment(assignment)
-    scorer = registry[assignment]
+    scorer = cfg.scorer(assignment)
     want = scorer.cell_points(a.points)
     path = cfg.root / "source" / assignment / f"{scorer.notebook}.ipynb"
     if not path.exists():

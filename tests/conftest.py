@@ -20,7 +20,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from graders.config import load_config  # noqa: E402
+from graders.course import load_config  # noqa: E402
 
 
 def run_cli(args, root: Path, check=True, env=None, timeout=2400):
@@ -60,8 +60,8 @@ def _extra_students(cfg):
     """Test-only students: stderr noise in every answer, a file that is not JSON, a notebook whose
     training never ends, and a second all-right student on a differently shuffled quiz paper."""
     from graders import demo
-    from graders.demo import concepts_quiz as q
-    from graders.demo import keras_mnist as k
+    from graders.exercises.concepts_quiz import students as q
+    from graders.exercises.keras_mnist import students as k
 
     noisy = {cell: "import sys; print('경고: stderr 출력', file=sys.stderr)\n" + code
              for cell, code in k.REFERENCE.items()}

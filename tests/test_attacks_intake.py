@@ -20,7 +20,7 @@ import nbformat
 import pytest
 
 from conftest import REPO, make_course, run_cli
-from graders.config import load_config
+from graders.course import load_config
 
 QUIZ = "concepts_quiz"
 SOURCE_NB = f"source/{QUIZ}/{QUIZ}.ipynb"

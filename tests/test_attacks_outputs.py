@@ -55,10 +55,10 @@ def _deep_notebook(path, depth=100_000):
 
 @pytest.fixture(scope="module")
 def out_course(tmp_path_factory):
-    from graders.config import load_config
-    from graders.demo import concepts_quiz as q
+    from graders.course import load_config
+    from graders.exercises.concepts_quiz import students as q
     from graders.demo import submit
-    from graders.demo import transformers_pipeline as t
+    from graders.exercises.transformers_pipeline import students as t
 
     root = make_course(tmp_path_factory.mktemp("outputs-course"))
     cfg = load_config(root / "course_config.py")

@@ -7,7 +7,7 @@ import pytest
 
 from graders.checks import Context, Layer, compare_layers, partial_credit
 from conftest import REPO
-from graders.scorers.keras_mnist import EXPECTED_LAYERS
+from graders.exercises.keras_mnist.scorer import EXPECTED_LAYERS
 
 
 def test_partial_credit_is_linear_between_floor_and_target():

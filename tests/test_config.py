@@ -5,7 +5,8 @@ import sys
 import pytest
 
 from conftest import REPO, make_course, run_cli
-from graders.config import ConfigError, load_config
+from graders.config import ConfigError
+from graders.course import load_config
 
 BROKEN = [
     ("x = 1 / 0\n", "ZeroDivisionError"),

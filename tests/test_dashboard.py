@@ -54,9 +54,9 @@ ROSTER = sorted({*KERAS, *PYTORCH, "never"})    # `never` submits nothing at all
 
 
 def _results(assignment: str, points: dict, scores: dict):
-    from graders.scorers import registry
+    from graders.exercises import scorer as exercise_scorer
     out = {}
-    for cell in registry[assignment].cells:
+    for cell in exercise_scorer(assignment).cells:
         out[cell.grade_id] = [SimpleNamespace(name=c.name, score=float(scores.get(c.name, points[c.name])),
                                               max_score=float(points[c.name]),
                                               passed=scores.get(c.name, points[c.name]) >= points[c.name])
@@ -70,13 +70,13 @@ def craft_gradebook(cfg) -> dict:
     from nbgrader.utils import parse_utc
 
     from graders.gradebook import record
-    from graders.scorers import registry
+    from graders.exercises import scorer as exercise_scorer
 
     with Gradebook(cfg.db_url, course_id=cfg.course_id) as gb:
         for name in ("keras_mnist", "pytorch_mnist"):
             a = cfg.assignment(name)
             gb.update_or_create_assignment(name, duedate=a.due, course_id=cfg.course_id)
-            scorer = registry[name]
+            scorer = exercise_scorer(name)
             gb.update_or_create_notebook(scorer.notebook, name)
             for cell in scorer.cells:
                 gb.update_or_create_grade_cell(cell.grade_id, scorer.notebook, name, cell_type="code",
@@ -96,7 +96,7 @@ def craft_gradebook(cfg) -> dict:
             cells[(s, "keras_mnist")] = cell_scores
         torch = cfg.assignment("pytorch_mnist")
         for s, (_, share) in PYTORCH.items():
-            for cell in registry["pytorch_mnist"].cells:
+            for cell in exercise_scorer("pytorch_mnist").cells:
                 grade = gb.find_grade(cell.grade_id, "pytorch_mnist", "pytorch_mnist", s)
                 grade.auto_score = share * sum(torch.points[c.name] for c in cell.checks)
                 grade.needs_manual_grade = False
@@ -115,7 +115,7 @@ def craft_gradebook(cfg) -> dict:
 
 @pytest.fixture(scope="module")
 def crafted(tmp_path_factory):
-    from graders.config import load_config
+    from graders.course import load_config
     root = tmp_path_factory.mktemp("dash")
     make_course(root, f"DB_URL = 'sqlite:///{root / 'gradebook.db'}'\n")
     cfg = load_config(root / "course_config.py")
@@ -233,8 +233,8 @@ def test_failure_rates_per_check_worst_first_with_cell_fallback(crafted, crafted
     # pytorch has no check rows: one row per graded cell, failed when below its max
     torch = soup.select_one("#checks-pytorch_mnist")
     assert torch["data-level"] == "cell"
-    from graders.scorers import registry
-    cell_ids = {c.grade_id for c in registry["pytorch_mnist"].cells}
+    from graders.exercises import scorer as exercise_scorer
+    cell_ids = {c.grade_id for c in exercise_scorer("pytorch_mnist").cells}
     assert {r["data-check"] for r in torch.select("tr[data-check]")} == cell_ids
     failing = 2                                              # `low` (0) and `manual` (half) in every cell
     assert {int(r["data-failed"]) for r in torch.select("tr[data-check]")} == {failing}
@@ -298,7 +298,7 @@ def test_record_replaces_a_notebooks_check_rows(tmp_path):
 def test_empty_gradebook_says_no_submissions_yet(tmp_path):
     from nbgrader.api import Gradebook
 
-    from graders.config import load_config
+    from graders.course import load_config
     from graders.dashboard.export import table
     from graders.dashboard.data import load
     from graders.dashboard.report import build_html
@@ -469,7 +469,7 @@ def test_served_page_in_the_browser(served, page):
 def test_check_table_and_dashboard_on_postgresql(postgres_url, tmp_path):
     from sqlalchemy import create_engine, text
 
-    from graders.config import load_config
+    from graders.course import load_config
     from graders.dashboard.data import load
     admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:                    # an own database: the farm tests grade into theirs

@@ -19,9 +19,9 @@ import pytest
 
 from conftest import REPO, assert_points, make_course, run_cli
 from graders import demo
-from graders.config import load_config
-from graders.demo import concepts_quiz as quiz
-from graders.demo import keras_mnist as keras
+from graders.course import load_config
+from graders.exercises.concepts_quiz import students as quiz
+from graders.exercises.keras_mnist import students as keras
 
 # the quiz class that the kill tests regrade (the session course holds the variety cases too)
 QUIZ_CLASS = sorted(quiz.EXPECTED)

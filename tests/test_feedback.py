@@ -6,7 +6,8 @@ import numpy as np
 
 from graders.release import check_release
 
-HIDDEN_MARKERS = ["BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "_export", "dlcourse import export",
+HIDDEN_MARKERS = ["BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "_export", "dlcourse import export", "import export as",
+                  "dlcourse import artifacts as",
                   "keras_training(", "torch_loop_probe(", "BEGIN SOLUTION"]
 
 

@@ -22,7 +22,8 @@ import nbformat
 import pytest
 
 from conftest import REPO, make_course, run_cli
-from graders.config import ConfigError, load_config
+from graders.config import ConfigError
+from graders.course import load_config
 
 QUIZ = "concepts_quiz"
 KST = dt.timezone(dt.timedelta(hours=9))
@@ -93,7 +94,7 @@ class Students:
 def _answer(home: Path, student: str, marker: str) -> None:
     """The student's edit: answers typed into the fetched notebook, plus a marker to recognise the version."""
     from graders import demo
-    from graders.demo import concepts_quiz as q
+    from graders.exercises.concepts_quiz import students as q
     path = home / QUIZ / f"{QUIZ}.ipynb"
     nb = demo.fill(nbformat.read(path, as_version=4), q.answers_for(student, q.REFERENCE))
     nb.cells.append(nbformat.v4.new_markdown_cell(marker))
@@ -329,7 +330,7 @@ def test_lms_without_roster_accepts_any_id_and_bad_downloads_are_clear(tmp_path)
 def test_late_penalty_and_extension_in_gradebook_and_feedback(quiz_course):
     from nbgrader.api import Gradebook
     from graders import demo
-    from graders.demo import concepts_quiz as q
+    from graders.exercises.concepts_quiz import students as q
 
     cfg = quiz_course
     hours = {"late2": 36, "ext01": 36}          # 36 h after the due date; ext01 has 3 more days

@@ -77,8 +77,8 @@ def _open_nbgrader_panel(page, base: str, token: str, item: str) -> None:
 
 def test_student_fetches_validates_submits_and_staff_see_our_grades_in_formgrader(lab_course, page, tmp_path):
     from graders import gradebook
-    from graders.config import load_config
-    from graders.demo import concepts_quiz as quiz_class
+    from graders.course import load_config
+    from graders.exercises.concepts_quiz import students as quiz_class
     from graders.demo import fill
 
     root, exchange = lab_course

@@ -6,7 +6,7 @@ import pytest
 
 from conftest import EXTRA_STUDENTS, assert_points
 from graders.demo import CLASSES
-from graders.demo import keras_mnist as klass
+from graders.exercises.keras_mnist import students as klass
 
 STUDENTS = sorted(klass.EXPECTED)
 CASES = [(a, s) for a, mod in CLASSES.items() for s in sorted(mod.EXPECTED)]

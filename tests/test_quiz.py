@@ -11,10 +11,11 @@ import yaml
 
 from conftest import REPO, make_course
 from graders.checks.quiz import normalize_text, score_matching, score_multiple, score_numeric, score_short
-from graders.config import ConfigError, load_config
-from graders.demo import concepts_quiz as klass
+from graders.config import ConfigError
+from graders.course import load_config
+from graders.exercises.concepts_quiz import students as klass
 from graders.quiz import BankError, bank_path, load_bank
-from graders.quiz.concepts import SEED_CONCEPTS
+from graders.exercises.concepts_quiz.concepts import CONCEPTS as SEED_CONCEPTS
 from graders.quiz.coverage import coverage, markdown, type_counts, uncovered
 from graders.quiz.render import leaks, notebook, public_data, QUIZ_DATA_DIR
 
@@ -42,7 +43,8 @@ def _bank_with(tmp_path: Path, change) -> Path:
     (lambda q, d: q.pop("answer"), "answer", "missing"),
     (lambda q, d: q.update(type="essay"), "type", "not a question type"),
     (lambda q, d: q.update(answer="z"), "answer", "is not an option id"),
-    (lambda q, d: q.update(concepts=["quantum"]), "concepts", "not a seed concept"),
+    # the concepts a quiz's questions may name are listed in its folder (graders/exercises/<quiz>/concepts.py)
+    (lambda q, d: q.update(concepts=["quantum"]) or d.update(quiz="concepts_quiz"), "concepts", "not a seed concept"),
     (lambda q, d: q.update(points=0), "points", "less than or equal to the minimum"),
     (lambda q, d: q.update(explanation="해설"), "explanation", "is not of type 'object'"),
     (lambda q, d: q.update(colour="red"), None, "colour"),

@@ -20,7 +20,7 @@ from dlcourse.quiz import Quiz, brief, parse
 from graders.checks import quiz as Q
 from graders.checks.base import Context
 from graders.checks.quiz import _Variant, public_question, quiz_question, score_short
-from graders.demo import concepts_quiz as klass
+from graders.exercises.concepts_quiz import students as klass
 from graders.quiz import BankError, bank_path, load_bank, quiz_scorer
 
 BANK = load_bank(bank_path(REPO, "concepts_quiz"))

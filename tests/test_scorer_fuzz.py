@@ -10,8 +10,7 @@ import pytest
 
 from conftest import REPO
 from graders.checks import CheckResult, Context
-from graders.config import load_config
-from graders.scorers import registry
+from graders.course import load_config
 
 NAMES = ["keras_model", "keras_compile", "keras_training", "value_test_acc", "torch_model", "torch_setup",
          "torch_loop", "torch_training", "sentiment_structure", "sentiment_predictions", "sentiment_ratio",
@@ -113,7 +112,7 @@ def cfg():
 @pytest.mark.parametrize("assignment", ["keras_mnist", "pytorch_mnist", "fastai_transfer", "transformers_pipeline",
                                         "concepts_quiz"])
 def test_every_scorer_scores_every_cell_whatever_the_artifacts(cfg, tmp_path, assignment):
-    scorer = registry[assignment]
+    scorer = cfg.scorer(assignment)
     points = cfg.assignment(assignment).points
     quiz_names = [f"quiz_{c.name}" for cell in scorer.cells for c in cell.checks] if assignment == "concepts_quiz" else []
     for seed in range(12):

@@ -12,7 +12,7 @@ import pytest
 
 from conftest import REPO
 from graders.checks import SavedModel
-from graders.config import load_config
+from graders.course import load_config
 from graders.farm import measure
 
 

@@ -127,3 +127,8 @@ def layer_structure(name: str, artifact: str, expected: list[Layer], hint_key: s
             hint=msg(hint_key, ctx.lang))
 
     return Check(name, run)
+
+
+def described_layers(ctx: Context, model: str = "defined"):
+    """The layers of a saved model as the scoring sandbox described them (a `source` for layer_structure)."""
+    return (ctx.model(model).get("describe") or {}).get("layers")

@@ -116,26 +116,42 @@ def load(cfg, engine=None) -> GradebookData:
 
 
 def _read(cfg, conn) -> GradebookData:
-    from nbgrader.api import (Assignment, BaseCell, Grade, GradeCell, Notebook, Student, SubmittedAssignment,
-                              SubmittedNotebook, TaskCell)
-    from sqlalchemy import func, inspect, select
-
-    from ..gradebook import check_results
+    """The whole gradebook in a few queries: assignments, submissions with their scores, checks."""
+    from sqlalchemy import inspect
 
     tables = set(inspect(conn).get_table_names())
     if "student" not in tables or "assignment" not in tables:     # a database nbgrader never wrote to
         raise DashboardError(f"{safe_url(cfg.db_url)} is not an nbgrader gradebook (no student/assignment "
                              "tables). Fix: point DB_URL in course_config.py at the gradebook")
+    assignments, aid_to_name, cells = _assignments(cfg, conn)
+    submissions, cell_rows = _submissions(conn, assignments, aid_to_name, cells)
+    checks, level = _checks(conn, tables, assignments, submissions, cell_rows)
+    students = sorted(set(_students(conn)) | {student for student, _ in submissions})  # nbgrader keeps both
+    zone = next((a.due_zone for a in cfg.assignments.values() if a.due_zone is not None), dt.timezone.utc)
+    return GradebookData(course_id=cfg.course_id, students=students, assignments=assignments,
+                         submissions=submissions, checks=checks, check_level=level, display_tz=zone,
+                         source=safe_url(cfg.db_url))
 
-    students = sorted(r[0] for r in conn.execute(select(Student.__table__.c.id)))
 
-    a_t, nb_t = Assignment.__table__, Notebook.__table__
+def _students(conn) -> list[str]:
+    from nbgrader.api import Student
+    from sqlalchemy import select
+
+    return sorted(r[0] for r in conn.execute(select(Student.__table__.c.id)))
+
+
+def _assignments(cfg, conn):
+    """(assignments: the configured ones, then any other the gradebook has; gradebook id -> name;
+    (assignment, notebook, cell) -> most points)."""
+    from nbgrader.api import Assignment, BaseCell, GradeCell, Notebook, TaskCell
+    from sqlalchemy import select
+
+    a_t, nb_t, base_t = Assignment.__table__, Notebook.__table__, BaseCell.__table__
     gb_assignments = {name: (aid, due) for aid, name, due in
                       conn.execute(select(a_t.c.id, a_t.c.name, a_t.c.duedate))}
     aid_to_name = {aid: name for name, (aid, _) in gb_assignments.items()}
 
     # the most points of each assignment: its grade cells and task cells (nbgrader's Assignment.max_score)
-    base_t = BaseCell.__table__
     max_by_assignment: dict[str, float] = {}
     cells: dict[tuple[str, str, str], float] = {}          # (assignment, notebook, cell) -> max
     for cell_cls in (GradeCell, TaskCell):
@@ -150,10 +166,8 @@ def _read(cfg, conn) -> GradebookData:
             max_by_assignment[name] = max_by_assignment.get(name, 0.0) + float(max_score or 0)
 
     assignments = []
-    zones = []
     for name, a in cfg.assignments.items():
         gb_due = gb_assignments.get(name, (None, None))[1]
-        zones.append(a.due_zone)
         assignments.append(AssignmentInfo(
             name=name, title=a.title, kind=a.kind,
             max_score=max_by_assignment.get(name) or a.total_points,
@@ -162,16 +176,22 @@ def _read(cfg, conn) -> GradebookData:
         assignments.append(AssignmentInfo(name=name, title=name, kind="",
                                           max_score=max_by_assignment.get(name, 0.0),
                                           due=gb_assignments[name][1]))
-    known = {a.name for a in assignments}
-    due_of = {a.name: a.due for a in assignments}
+    return assignments, aid_to_name, cells
 
-    # submissions, their late penalties and their grades
+
+def _submissions(conn, assignments, aid_to_name, cells):
+    """((student, assignment) -> Submission with score, lateness and penalty; assignment -> per-cell rows)."""
+    from nbgrader.api import BaseCell, Grade, Notebook, SubmittedAssignment, SubmittedNotebook
+    from sqlalchemy import func, select
+
+    due_of = {a.name: a.due for a in assignments}
     sa_t, sn_t, g_t = SubmittedAssignment.__table__, SubmittedNotebook.__table__, Grade.__table__
+    nb_t, base_t = Notebook.__table__, BaseCell.__table__
     subs = {}
     for sid, aid, student, ts, extension in conn.execute(
             select(sa_t.c.id, sa_t.c.assignment_id, sa_t.c.student_id, sa_t.c.timestamp, sa_t.c.extension)):
         name = aid_to_name.get(aid)
-        if name in known:
+        if name in due_of:
             subs[sid] = [student, name, ts, extension]
     penalty = {sid: float(p or 0) for sid, p in conn.execute(
         select(sn_t.c.assignment_id, func.sum(func.coalesce(sn_t.c.late_submission_penalty, 0.0)))
@@ -207,9 +227,15 @@ def _read(cfg, conn) -> GradebookData:
         submissions[(student, name)] = Submission(
             student=student, assignment=name, timestamp=ts, score=totals.get(sid, 0.0),
             graded=sid in graded, seconds_late=late_s, penalty=penalty.get(sid, 0.0))
-    students = sorted(set(students) | {student for student, _ in submissions})   # nbgrader keeps both, but be safe
+    return submissions, cell_rows
 
-    # fine-grained checks: our table where it has rows, else the graded cells
+
+def _checks(conn, tables, assignments, submissions, cell_rows):
+    """Fine-grained results: our check table where it has rows, else the graded cells; and which level."""
+    from sqlalchemy import select
+
+    from ..gradebook import check_results
+
     checks: dict[str, list[CheckRow]] = {}
     level: dict[str, str] = {}
     if check_results.name in tables:
@@ -229,8 +255,4 @@ def _read(cfg, conn) -> GradebookData:
             level[a.name] = "cell"
         else:
             level[a.name] = "none"
-
-    zone = next((z for z in zones if z is not None), dt.timezone.utc)
-    return GradebookData(course_id=cfg.course_id, students=students, assignments=assignments,
-                         submissions=submissions, checks=checks, check_level=level, display_tz=zone,
-                         source=safe_url(cfg.db_url))
+    return checks, level

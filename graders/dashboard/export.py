@@ -2,7 +2,7 @@
 
 One header row, then one row per student of the roster:
 
-    student_id, keras_mnist (12), pytorch_mnist (15), ..., total (98)
+    student_id, <assignment> (12), <assignment> (15), ..., total (98)
 
 Each assignment column holds the score after nbgrader's late penalty
 (max(0, score - penalty), as `nbgrader export` computes it), at most two decimals,

@@ -1,7 +1,8 @@
 """`make demo`: a simulated class is released, submits, is autograded and gets feedback.
 
 The students are built from the *released* notebook (as a real student starts),
-with answers typed into the blanks; see keras_mnist.py for who makes which mistake.
+with answers typed into the blanks.  Who makes which mistake is in each exercise's
+folder (graders/exercises/<name>/students.py).
 """
 from __future__ import annotations
 
@@ -15,17 +16,18 @@ import nbformat
 
 from ..config import CourseConfig
 from ..farm.score import CHECKS_SUFFIX
-from . import concepts_quiz, fastai_transfer, keras_mnist, pytorch_mnist, transformers_pipeline
+from .. import exercises
 
-CLASSES = {"keras_mnist": keras_mnist, "pytorch_mnist": pytorch_mnist, "fastai_transfer": fastai_transfer,
-           "transformers_pipeline": transformers_pipeline, "concepts_quiz": concepts_quiz}
+# assignment -> its simulated class (graders/exercises/<assignment>/students.py), for every exercise that has one
+CLASSES = {name: exercises.students(name) for name in exercises.names() if exercises.students(name) is not None}
 
 _QUIZ_ANSWER = re.compile(r'^\s*quiz\.answer\(\s*["\'](\w+)["\']')
 
 
 def copy_course(root: Path, extra_config: str = "") -> Path:
     """A throw-away course root sharing this checkout's source/ and built assets (tests, bench)."""
-    from ..config import COURSE_ROOT, load_config
+    from ..config import COURSE_ROOT
+    from ..course import load_config
 
     root.mkdir(parents=True, exist_ok=True)
     shutil.copytree(COURSE_ROOT / "source", root / "source", dirs_exist_ok=True)

@@ -208,9 +208,8 @@ def _grade_one(api, cfg: CourseConfig, assignment: str, student: str, start: flo
     return Outcome(student, True, seconds)
 
 
-def graded_cells(assignment: str) -> set[tuple[str, str]]:
-    from ..scorers import registry
-    scorer = registry[assignment]
+def graded_cells(cfg: CourseConfig, assignment: str) -> set[tuple[str, str]]:
+    scorer = cfg.scorer(assignment)
     return {(scorer.notebook, cell.grade_id) for cell in scorer.cells}
 
 
@@ -230,7 +229,7 @@ def autograde_many(cfg: CourseConfig, assignments: list[str], students: list[str
     for assignment in assignments:
         cfg.assignment(assignment)  # clear error for an unknown assignment
         batch = batches[assignment] = BatchResult(assignment)
-        cells = graded_cells(assignment)
+        cells = graded_cells(cfg, assignment)
         scored = {} if force else ledger.scored_cells(cfg, assignment)
         for student in (students or submitted_students(cfg, assignment)):
             total += 1
@@ -318,7 +317,7 @@ def _die_with_parent() -> None:
 
 
 def _worker_init(config_path: str, work_root: str, scheduler: str | None, gpu_id, prestart: bool) -> None:
-    from ..config import load_config
+    from ..course import load_config
 
     _die_with_parent()
     if gpu_id is not None:       # one GPU per local grader process, round robin (its kernels inherit it)

@@ -40,12 +40,24 @@ def _stats(outs: list) -> dict:
     return info
 
 
+def _public_helper(job: dict, option: str):
+    """A function of the course's public helper package named by the job ("dlcourse.<module>:<name>"):
+    an exercise's scorer says which one (its model factory, its loop probe); nothing here names one."""
+    import importlib
+
+    ref = str(job.get(option) or "")
+    module, _, name = ref.partition(":")
+    if not (module == "dlcourse" or module.startswith("dlcourse.")) or not name.isidentifier():
+        raise ValueError(f"{option}: {ref!r} is not a dlcourse.<module>:<function> reference")
+    return getattr(importlib.import_module(module), name)
+
+
 # ── Keras ───────────────────────────────────────────────────────────────────
 _ACTIVATION_LAYERS = {"Activation", "Softmax", "ReLU", "LeakyReLU", "ELU", "PReLU"}
 
 
 def _keras_describe(model) -> dict:
-    from dlcourse.export import _act_name       # the course's public helper: one reading of activation names
+    from dlcourse.frameworks import keras_activation_name as _act_name    # one reading of activation names
 
     layers = []
     for layer in model.layers:
@@ -262,12 +274,12 @@ def _body_distance(path: str, body_file: str):
     return max(dists) if dists else None
 
 
-def _fastai_state(path: str):
-    """Check every tensor's declared shape against the model vision_learner builds before loading any."""
+def _fastai_state(path: str, body):
+    """Check every tensor's declared shape against the model vision_learner builds on `body` (the course's
+    model factory the scorer names) before loading any."""
     from safetensors import safe_open
     from fastai.vision.learner import create_vision_model
 
-    from dlcourse.models import digit_body
 
     with safe_open(path, framework="pt") as f:
         keys = list(f.keys())
@@ -278,11 +290,11 @@ def _fastai_state(path: str):
         if not heads or not 1 <= heads[-1][0] <= 100_000:
             raise ValueError("no linear head in the state")
         n_out = int(heads[-1][0])
-        model = create_vision_model(digit_body, n_out, pretrained=False)
+        model = create_vision_model(body, n_out, pretrained=False)
         expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
         if set(keys) != set(expected):
             missing, extra = sorted(set(expected) - set(keys))[:3], sorted(set(keys) - set(expected))[:3]
-            raise ValueError(f"not the model vision_learner builds on digit_body (missing {missing}, extra {extra})")
+            raise ValueError(f"not the model vision_learner builds on the course body (missing {missing}, extra {extra})")
         bad = [k for k in keys if shapes[k] != expected[k]]
         if bad:
             raise ValueError(f"{bad[0]}: shape {shapes[bad[0]]}, expected {expected[bad[0]]}")
@@ -300,7 +312,7 @@ def fastai_job(job: dict, inputs: dict) -> dict:
     if job.get("body"):
         result["body_distance"] = _body_distance(job["model"], job["body"])
     try:
-        model, n_out, vocab = _fastai_state(job["model"])
+        model, n_out, vocab = _fastai_state(job["model"], _public_helper(job, "body_factory"))
     except Exception as exc:        # the body can still be judged; predictions cannot
         result["model_error"] = _short(f"{type(exc).__name__}: {exc}")
         return result
@@ -324,7 +336,7 @@ def _cell_code(src: str) -> str:
 def torch_loop_job(job: dict, inputs: dict) -> dict:
     """Run the notebook's cells up to the loop in a fresh namespace, then probe train_one_epoch.
 
-    The probe (dlcourse.export._torch_loop_probe, public course code) drives the student's
+    The probe (public course code the scorer names in the job's `probe`) drives the student's
     function with the course's own small model on fixed data; because it runs here, the
     student's kernel cannot rewrite what it recorded.
     """
@@ -334,7 +346,7 @@ def torch_loop_job(job: dict, inputs: dict) -> dict:
     import torch
 
     torch.set_num_threads(1)
-    from dlcourse.export import _torch_loop_probe
+    _torch_loop_probe = _public_helper(job, "probe")
 
     ns = {"__name__": "__main__"}
     errors = _quiet_exec(job.get("cells"), ns)

@@ -314,7 +314,13 @@ def _make_group(root: Path, controller: str, name: str, files: dict, optional: t
                 path.mkdir(exist_ok=True)   # v2: pids and memory share one group
                 for fname, value in files.items():
                     target = path / fname
-                    if fname in optional and not target.exists():
+                    if fname in optional:
+                        if not target.exists():
+                            continue       # not on this kernel (no swap accounting)
+                        try:
+                            target.write_text(value)
+                        except OSError:
+                            log.info("cgroup %s: %s could not be set", path, fname)
                         continue
                     target.write_text(value)
                 return path
@@ -378,10 +384,15 @@ class ProcessCage:
             limit = int(memory_gb * 2**30)
             for root in _MEMORY_ROOTS:
                 v2 = (Path(root) / "cgroup.controllers").exists()
+                # swap is held too: memory + swap capped where the kernel accounts swap per group, and
+                # (v1) swappiness 0, so that a group at its limit is not paged out to swap instead of
+                # being stopped where swap accounting is off
                 files = {"memory.max": str(limit), "memory.swap.max": "0"} if v2 else \
-                    {"memory.limit_in_bytes": str(limit), "memory.memsw.limit_in_bytes": str(limit)}
+                    {"memory.limit_in_bytes": str(limit), "memory.memsw.limit_in_bytes": str(limit),
+                     "memory.swappiness": "0"}
                 self.memory_path = _make_group(Path(root), "memory", name, files,
-                                               optional=("memory.swap.max", "memory.memsw.limit_in_bytes"))
+                                               optional=("memory.swap.max", "memory.memsw.limit_in_bytes",
+                                                         "memory.swappiness"))
                 if self.memory_path is not None:
                     self.memory_limit = limit
                     break

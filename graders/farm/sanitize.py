@@ -17,7 +17,7 @@ import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
-from ..config import load_config
+from ..course import load_config
 
 
 class RestoreCells(NbGraderPreprocessor):

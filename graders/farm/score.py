@@ -21,12 +21,15 @@ from traitlets import Bool, Float, Integer, Unicode
 
 from .. import gradebook
 from ..checks import CheckResult, Context
-from ..config import load_config
+from ..course import load_config
 from ..messages import msg
-from ..scorers import registry
 from . import measure
 
 CHECKS_SUFFIX = ".checks.json"
+# what checks.json keeps of the run's status (farm/execute.py)
+_RUN_KEYS = ("seconds", "sandboxed", "kernel_dead", "notebook_timed_out", "skipped_cells", "worker", "prestarted",
+             "memory_exceeded", "memory_gb", "memory_caged", "memory_peak_mb", "output_truncated", "max_pids",
+             "pids_refused")
 
 
 def _messages_output(results: list[CheckResult], lang: str) -> NotebookNode:
@@ -122,24 +125,46 @@ class ScoreArtifacts(NbGraderPreprocessor):
         info = resources["nbgrader"]
         run = resources.get("dlcourse") or {}
         cfg = load_config(self.config_path or None)
-        notebook_id = info["notebook"]
-        scorer = registry.get(info["assignment"])
-        assignment = cfg.assignment(info["assignment"])
-        if scorer is None or scorer.notebook != notebook_id:
-            raise RuntimeError(f"no scorer for {info['assignment']}/{notebook_id}")
+        scorer, assignment = self._scorer(cfg, info)
+        results, ctx = self._score(cfg, scorer, assignment, info, run, nb)
+        status = run.get("status", {})
+        by_answer = self._by_answer(scorer, results, _student_errors(nb))
+        self._show_in_notebook(nb, results)
+        comments = {answer: "\n".join(r.text(self.language) for r in res) for answer, res in by_answer.items()}
+        gradebook.record(info["db_url"], info["assignment"], scorer.notebook, info["student"],
+                         {gid: sum(r.score for r in res) for gid, res in results.items()}, comments,
+                         checks=results)
+        summary = self._summary(info, scorer, status, ctx, results)
+        resources.setdefault("dlcourse", {})["summary"] = summary
+        if run.get("notebook_dir"):
+            target = Path(run["notebook_dir"]) / f"{scorer.notebook}{CHECKS_SUFFIX}"
+            target.write_text(json.dumps(summary, ensure_ascii=False, indent=1))
+        return nb, resources
 
+    @staticmethod
+    def _scorer(cfg, info):
+        """The scorer and configured assignment of the notebook being graded."""
+        assignment = cfg.assignment(info["assignment"])
+        scorer = cfg.scorers.get(info["assignment"])
+        if scorer is None or scorer.notebook != info["notebook"]:
+            raise RuntimeError(f"no scorer for {info['assignment']}/{info['notebook']}")
+        return scorer, assignment
+
+    def _score(self, cfg, scorer, assignment, info, run, nb):
+        """Every check of the scorer on the run's artifacts (the run's folder is removed afterwards)."""
         artifacts = Path(run.get("artifacts", "/nonexistent"))
         ctx = Context(artifacts=artifacts, thresholds=assignment.thresholds, lang=self.language,
                       max_artifact_bytes=int(self.max_artifact_mb * 2**20), secrets=cfg,
                       student=info["student"], models=tuple(scorer.models))
         ctx.measurer = self._measurer(scorer, ctx, artifacts, nb)
         try:
-            results = scorer.score(ctx, assignment.points)
+            return scorer.score(ctx, assignment.points), ctx
         finally:
             if run.get("work"):
                 shutil.rmtree(run["work"], ignore_errors=True)
 
-        status = run.get("status", {})
+    def _notes(self, status: dict) -> list[str]:
+        """What stopped the notebook, said once for the whole notebook."""
         notes = []
         if status.get("notebook_timed_out"):
             notes.append(msg("not_run", self.language, why="timeout"))
@@ -148,8 +173,10 @@ class ScoreArtifacts(NbGraderPreprocessor):
             notes.append(msg("memory_limit", self.language, gb=gb) + " " + msg("memory_limit_hint", self.language))
         elif status.get("kernel_dead"):
             notes.append(msg("not_run", self.language, why="kernel stopped"))
-        errors = _student_errors(nb)
+        return notes
 
+    def _by_answer(self, scorer, results, errors: dict) -> dict:
+        """Check results per answer cell; a failed check of an answer whose cell raised names the error."""
         by_answer = {}
         for cell in scorer.cells:
             res = results[cell.grade_id]
@@ -158,11 +185,13 @@ class ScoreArtifacts(NbGraderPreprocessor):
                     if not r.passed and r.note is None:
                         r.note = msg("student_error", self.language, error=errors[cell.answer_id])
             by_answer.setdefault(cell.answer_id, []).extend(res)
+        return by_answer
 
+    def _show_in_notebook(self, nb, results) -> None:
+        """Each graded cell's output becomes its checks' messages; every graded cell must be scored."""
         seen = set()
         for cell in nb.cells:
-            meta = cell.metadata.get("nbgrader", {})
-            grade_id = meta.get("grade_id")
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
             if utils.is_grade(cell) and not utils.is_solution(cell):
                 if grade_id not in results:
                     raise RuntimeError(f"graded cell {grade_id} has no checks in the scorer")
@@ -172,23 +201,11 @@ class ScoreArtifacts(NbGraderPreprocessor):
         if missing:
             raise RuntimeError(f"graded cells {sorted(missing)} are not in the notebook")
 
-        comments = {answer: "\n".join(r.text(self.language) for r in res) for answer, res in by_answer.items()}
-        gradebook.record(info["db_url"], info["assignment"], notebook_id, info["student"],
-                         {gid: sum(r.score for r in res) for gid, res in results.items()}, comments,
-                         checks=results)
-
-        summary = {
-            "student": info["student"], "assignment": info["assignment"], "notebook": notebook_id,
-            "run": {**{k: status.get(k) for k in ("seconds", "sandboxed", "kernel_dead", "notebook_timed_out",
-                                                  "skipped_cells", "worker", "prestarted", "memory_exceeded",
-                                                  "memory_gb", "memory_caged", "output_truncated", "max_pids",
-                                                  "pids_refused")},
-                    "measure_seconds": ctx.cache.get("measure_seconds")},
-            "notes": notes,
+    def _summary(self, info, scorer, status, ctx, results) -> dict:
+        """The checks.json next to the graded notebook: how it ran, notes, every check's result."""
+        return {
+            "student": info["student"], "assignment": info["assignment"], "notebook": scorer.notebook,
+            "run": {**{k: status.get(k) for k in _RUN_KEYS}, "measure_seconds": ctx.cache.get("measure_seconds")},
+            "notes": self._notes(status),
             "cells": {gid: [r.as_dict() for r in res] for gid, res in results.items()},
         }
-        resources.setdefault("dlcourse", {})["summary"] = summary
-        if run.get("notebook_dir"):
-            target = Path(run["notebook_dir"]) / f"{notebook_id}{CHECKS_SUFFIX}"
-            target.write_text(json.dumps(summary, ensure_ascii=False, indent=1))
-        return nb, resources

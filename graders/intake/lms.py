@@ -2,8 +2,8 @@
 
 The download is a zip or a folder, in one of two shapes (wrapper folders around it do not matter):
 
-    kim01_concepts_quiz.ipynb, lee02_quiz (1).ipynb, ...      student id in the file name
-    kim01/concepts_quiz.ipynb, lee02/concepts_quiz.ipynb       one folder per student
+    kim01_hw1.ipynb, lee02_hw1 (1).ipynb, ...                 student id in the file name
+    kim01/hw1.ipynb, lee02/hw1.ipynb                         one folder per student
 
 LMS['filename_pattern'] (its `student` group; optionally a `notebook` group) is matched against a
 file's name without `.ipynb`, or against the folder's name for files in a folder per student.  A

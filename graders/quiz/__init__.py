@@ -1,10 +1,10 @@
 """Concept quizzes: a YAML bank (grader zone) → rendered notebook → graded like any exercise.
 
 bank.py      the bank format, its schema and the checks beyond it
-concepts.py  the seed lesson's concepts every bank must cover
 render.py    key-free question file + quiz notebook for the release
 coverage.py  concept → questions table
-The scoring itself is in the shared check library (graders/checks/quiz.py).
+The scoring itself is in the shared check library (graders/checks/quiz.py); the concepts a
+quiz's questions must cover live in the quiz's own folder (graders/exercises/<quiz>/concepts.py).
 """
 from __future__ import annotations
 

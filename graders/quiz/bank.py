@@ -18,7 +18,6 @@ import yaml
 from dlcourse.quiz import _label      # the notebook reads category names with the same rule
 
 from ..config import ConfigError
-from .concepts import SEED_CONCEPTS
 
 BANK_FILE = "quiz_bank.yaml"
 TYPES = ("single", "multiple", "truefalse", "matching", "short", "numeric", "code")
@@ -76,7 +75,7 @@ _REQUIRED = {
 _FIX = {
     "id": "a short lower-case id such as 'q07' (letters, digits, '_')",
     "type": f"one of {', '.join(TYPES)}",
-    "concepts": "a list of seed concepts, see graders/quiz/concepts.py",
+    "concepts": "a list of seed concepts, see graders/exercises/<quiz>/concepts.py",
     "points": "a number > 0",
     "text": "a mapping with 'ko' (and optionally 'en') text",
     "explanation": "a mapping with 'ko' (and optionally 'en') text shown in feedback",
@@ -156,6 +155,7 @@ def load_bank(path: str | Path) -> Bank:
             continue
         _schema_error(path, None, None, err)
 
+    concepts = concepts_of(raw["quiz"])
     seen_ids: dict[str, int] = {}
     questions = []
     for index, q in enumerate(raw["questions"]):
@@ -173,19 +173,31 @@ def load_bank(path: str | Path) -> Bank:
             _fail(path, qid, index, "id", f"the id is already used by question #{seen_ids[qid] + 1}",
                   "give every question its own id")
         seen_ids[qid] = index
-        _check_meaning(path, q, index)
+        _check_meaning(path, q, index, concepts)
         questions.append(q)
     return Bank(path=path, quiz=raw["quiz"], title=raw["title"], intro=raw.get("intro", {"ko": ""}),
                 shuffle=raw.get("shuffle", True), questions=tuple(questions))
 
 
-def _check_meaning(path: Path, q: dict, index: int) -> None:
+def concepts_of(quiz: str) -> dict[str, str]:
+    """The lesson's concepts a quiz's questions are tagged with: CONCEPTS in the quiz's own folder
+    (graders/exercises/<quiz>/concepts.py); empty where it has none (any tag is then accepted)."""
+    import importlib
+
+    from .. import exercises
+
+    if quiz not in exercises.names() or not (exercises.HERE / quiz / "concepts.py").is_file():
+        return {}
+    return dict(importlib.import_module(f"{exercises.__name__}.{quiz}.concepts").CONCEPTS)
+
+
+def _check_meaning(path: Path, q: dict, index: int, concepts: dict) -> None:
     """What a schema cannot say: keys that name real options, known concepts, sane numbers."""
     qid, kind = q["id"], q["type"]
     for concept in q["concepts"]:
-        if concept not in SEED_CONCEPTS:
+        if concepts and concept not in concepts:
             _fail(path, qid, index, "concepts", f"{concept!r} is not a seed concept",
-                  f"use one of the ids in graders/quiz/concepts.py ({len(SEED_CONCEPTS)} concepts)")
+                  f"use one of the ids in graders/exercises/{path.parent.name}/concepts.py ({len(concepts)} concepts)")
     for listing in ("options", "items", "categories"):
         ids = [e["id"] for e in q.get(listing, [])]
         if len(set(ids)) != len(ids):

@@ -3,15 +3,14 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .bank import TYPES, Bank
-from .concepts import SEED_CONCEPTS
+from .bank import TYPES, Bank, concepts_of
 
 
 def coverage(bank: Bank) -> dict[str, list[str]]:
-    table = {c: [] for c in SEED_CONCEPTS}
+    table = {c: [] for c in concepts_of(bank.quiz)}
     for q in bank.questions:
         for c in q["concepts"]:
-            table[c].append(q["id"])
+            table.setdefault(c, []).append(q["id"])
     return table
 
 
@@ -30,5 +29,6 @@ def markdown(bank: Bank) -> str:
              "| type | questions |", "|---|---|"]
     lines += [f"| {t} | {n} |" for t, n in type_counts(bank).items()]
     lines += ["", "| seed concept | what it is | questions |", "|---|---|---|"]
-    lines += [f"| `{c}` | {SEED_CONCEPTS[c]} | {', '.join(qs) or '**none**'} |" for c, qs in coverage(bank).items()]
+    concepts = concepts_of(bank.quiz)
+    lines += [f"| `{c}` | {concepts.get(c, '')} | {', '.join(qs) or '**none**'} |" for c, qs in coverage(bank).items()]
     return "\n".join(lines) + "\n"

@@ -8,6 +8,7 @@ explains; the grade is measured there.  Shared helpers come from ``dlcourse.arti
 from __future__ import annotations
 
 from dlcourse.artifacts import _guarded, _missing, _numbers, _plain, artifacts_dir, value  # noqa: F401
+from dlcourse.frameworks import keras_activation_name as _act_name   # read the same way by the grader
 
 KERAS_DEF = "keras_def.keras"
 KERAS_TRAINED = "keras_trained.keras"
@@ -20,22 +21,6 @@ def _keras_loss_name(loss) -> str | None:
     if isinstance(loss, str):
         return loss
     return getattr(loss, "name", None) or getattr(loss, "__name__", None) or type(loss).__name__
-
-
-def _act_name(act):
-    """An activation as a plain name however it was given: 'relu', tf.nn.relu, keras's {'config': 'softmax_v2'}."""
-    if act is None:
-        return None
-    if isinstance(act, dict):
-        cfg = act.get("config")
-        act = (cfg.get("name") if isinstance(cfg, dict) else cfg) or act.get("class_name")
-    if callable(act):
-        act = getattr(act, "__name__", type(act).__name__)
-    name = str(act).split(".")[-1].lower()
-    for suffix in ("_v2", "_v1"):
-        if name.endswith(suffix):
-            name = name[: -len(suffix)]
-    return name
 
 
 def _keras_layers(model):

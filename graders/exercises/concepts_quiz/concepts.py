@@ -5,7 +5,7 @@ differences, the four frameworks and their code).  `coverage.py` builds the
 concept → questions table from a bank; the tests fail when a concept has none.
 """
 
-SEED_CONCEPTS = {
+CONCEPTS = {
     # what deep learning is
     "dl_ann_branch": "딥러닝은 인공신경망(ANN)에 기반한 머신러닝의 한 분야",
     "deep_layers": "여러 층을 깊게 쌓은 신경망 (deep = 다층)",

@@ -1,9 +1,10 @@
 """Scorer of `pytorch_mnist`: nn.Module, loss/optimizer, training loop (judged by behaviour), evaluation."""
-from ..checks import (
+from ...checks import (
     ArtifactProblem, Check, CheckResult, shown, accuracy_thresholds, behaviour, field_equals, GradedCell, hidden_accuracy, Layer, layer_structure,
     logits_output, model_accuracy, reported_matches, SavedModel, Scorer, trained_model)
-from ..messages import msg
-from .data import described_layers, hidden_mnist, mnist_inputs, public_accuracy
+from ...messages import msg
+from ...checks import described_layers
+from ...datasets.mnist import hidden_mnist, mnist_inputs, public_accuracy
 
 # The computation torch.export traced, in the order forward runs it (functional or module activations alike);
 # a final softmax/log_softmax is left to the `logits` check.
@@ -22,7 +23,8 @@ MODELS = (
     # the notebook's cells up to the loop, re-run in the scoring sandbox and probed there: a kernel
     # cell that rewrites what a probe recorded has nothing to rewrite
     SavedModel("loop", "torch_loop", "", options=(("cells_from", ("setup", "model_def", "loss_optimizer",
-                                                                   "train_loop")),)),
+                                                                   "train_loop")),
+                                                  ("probe", "dlcourse.exercises.pytorch_mnist.export:_torch_loop_probe"))),
 )
 
 
@@ -126,7 +128,7 @@ SCORER = Scorer(
         ]),
         GradedCell("check_evaluate", answer_id="evaluate_model", checks=[
             reported_matches("evaluated", "value_test_acc", public_accuracy, "evaluate_tolerance",
-                             "evaluate_expected", "torch_evaluate_hint", var="test_acc"),
+                             "torch_evaluate_expected", "torch_evaluate_hint", var="test_acc"),
         ]),
     ],
 )

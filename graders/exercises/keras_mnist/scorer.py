@@ -5,10 +5,11 @@ sandbox loads each with Keras and describes / runs it.  Structure is compared by
 meaning: no InputLayer, activation layers folded into the layer before, activations
 by name however they were written, Flatten optional (a model on flat vectors).
 """
-from ..checks import (
+from ...checks import (
     accuracy_thresholds, field_contains, field_equals, GradedCell, hidden_accuracy, Layer, layer_structure,
     model_accuracy, reported_matches, SavedModel, Scorer, trained_model)
-from .data import described_layers, hidden_mnist, mnist_inputs, public_accuracy
+from ...checks import described_layers
+from ...datasets.mnist import hidden_mnist, mnist_inputs, public_accuracy
 
 EXPECTED_LAYERS = [
     Layer("Flatten", output=(784,), params=0),

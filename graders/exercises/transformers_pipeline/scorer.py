@@ -3,11 +3,11 @@
 The student's functions run in the sandbox on hidden reviews; the true labels and the
 course model's own scores stay here.
 """
-from dlcourse.export import RATIO_CASES, THRESHOLDS
+from dlcourse.exercises.transformers_pipeline.export import RATIO_CASES, THRESHOLDS
 
-from ..checks import accuracy_thresholds, behaviour, GradedCell, hidden_accuracy, RebuildError, Scorer, shown
-from ..messages import msg
-from .data import sentiment_reference
+from ...checks import accuracy_thresholds, behaviour, GradedCell, hidden_accuracy, RebuildError, Scorer, shown
+from ...messages import msg
+from .assets import sentiment_reference
 
 LABELS = {"POSITIVE", "NEGATIVE"}
 BOUNDARY = 0.002   # reviews this close to a threshold may fall either side

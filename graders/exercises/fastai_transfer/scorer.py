@@ -6,9 +6,9 @@ body), checks every tensor's shape before loading, loads it strictly, and runs i
 hidden digits; the labels and the comparison stay here.
 """
 
-from ..checks import accuracy_thresholds, behaviour, GradedCell, hidden_accuracy, model_accuracy, SavedModel, Scorer
-from ..messages import msg
-from .data import hidden_mnist
+from ...checks import accuracy_thresholds, behaviour, GradedCell, hidden_accuracy, model_accuracy, SavedModel, Scorer
+from ...messages import msg
+from ...datasets.mnist import hidden_mnist
 
 VOCAB = ["eight", "five", "nine", "seven", "six"]      # fastai sorts the class names
 DIGITS = {"five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9}
@@ -25,7 +25,7 @@ def _hidden_digits(ctx):
 
 
 def _inputs(ctx):
-    from ..assets_fastai import to_model_input
+    from .assets import to_model_input
 
     x, _ = _hidden_digits(ctx)
     return {"hidden": to_model_input(x).numpy()}     # exactly what the validation DataLoader feeds the model
@@ -74,7 +74,8 @@ SCORER = Scorer(
     thresholds=("accuracy_floor", "accuracy_target"),
     threshold_rule=accuracy_thresholds,
     models=(SavedModel("trained", "fastai_state", "fastai_state.safetensors", artifact="fastai_training",
-                       inputs=("hidden",), options=(("body", "@public/digit_body.safetensors"),)),),
+                       inputs=("hidden",), options=(("body", "@public/digit_body.safetensors"),
+                                ("body_factory", "dlcourse.exercises.fastai_transfer.models:digit_body"))),),
     inputs=_inputs,
     cells=[
         GradedCell("check_data", answer_id="make_dls", checks=[

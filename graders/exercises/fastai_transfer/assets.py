@@ -2,7 +2,7 @@
 
 public_dir/digit_pets/images/<name>_<index>.png   digits 5-9 from the public train+test split,
                                                   28x28 grey PNG, label only in the file name
-public_dir/digit_body.safetensors                 state_dict of ``dlcourse.models.DigitBody``
+public_dir/digit_body.safetensors                 state_dict of ``dlcourse.exercises.fastai_transfer.models.DigitBody``
                                                   trained once on digits 0-4 (train split only)
 
 The student notebook does, as in the fastai Pets lesson::
@@ -133,7 +133,7 @@ def _pretrain_body(x: np.ndarray, y: np.ndarray, log=print) -> tuple[dict, dict]
 def _pretrain_body_1thread(x: np.ndarray, y: np.ndarray, log=print) -> tuple[dict, dict]:
     import torch
     from torch import nn
-    from dlcourse.models import DigitBody
+    from dlcourse.exercises.fastai_transfer.models import DigitBody
 
     torch.manual_seed(PRETRAIN_SEED)
     rng = np.random.default_rng(PRETRAIN_SEED)
@@ -175,7 +175,7 @@ def build_fastai_assets(public_dir: Path, force: bool = False, log=print) -> dic
     """Write the digit image folder and the pretrained body (skip what exists unless force)."""
     from safetensors.torch import save_file
     from dlcourse.datasets import mnist
-    from dlcourse.models import IMAGES_DIR, WEIGHTS_FILE
+    from dlcourse.exercises.fastai_transfer.models import IMAGES_DIR, WEIGHTS_FILE
 
     public_dir = Path(public_dir)
     folder = public_dir.joinpath(*IMAGES_DIR)
@@ -236,7 +236,7 @@ def rebuild_model(n_out: int):
     so ``pretrained=False`` gives the same modules and parameter names.
     """
     from fastai.vision.learner import create_vision_model
-    from dlcourse.models import digit_body
+    from dlcourse.exercises.fastai_transfer.models import digit_body
 
     return create_vision_model(digit_body, n_out=n_out, pretrained=False)
 
@@ -271,3 +271,16 @@ def vocab_of(state_dict_path) -> list[str]:
 
     with safe_open(str(state_dict_path), framework="pt") as f:
         return json.loads((f.metadata() or {})["vocab"])
+
+
+# ── the stage of `python -m graders assets` ────────────────────────────────
+def _stage(cfg):
+    from ...assets import file_hash
+    return ({"version": 1, "code": file_hash(Path(__file__))},
+            [cfg.public_data_dir / "digit_body.safetensors", cfg.public_data_dir / "digit_pets" / "images"],
+            lambda cfg, log: build_fastai_assets(cfg.public_data_dir, force=True, log=log))
+
+
+STAGES = {"fastai": _stage}
+# fastai's learn.save and lr_find write `<data path>/models/`: a small writable folder in the sandbox
+SCRATCH_DIRS = ("digit_pets/images/models",)

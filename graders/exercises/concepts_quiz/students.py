@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..checks.quiz import _Variant
-from ..config import COURSE_ROOT
-from ..quiz import bank_path, load_bank
+from ...checks.quiz import _Variant
+from ...config import COURSE_ROOT
+from ...quiz import bank_path, load_bank
 
 QUIZ = "concepts_quiz"
 
