@@ -4,14 +4,6 @@ The self-checks now live in ``dlcourse.exercises.<assignment>.check``; a noteboo
 (``from dlcourse.exercises.<assignment> import check``).  A name asked of this module is found in
 ``dlcourse.selfcheck`` or in the exercise package that defines it (see ``dlcourse.exercises.find``).
 """
-from dlcourse.exercises import find as _find, names as _names
+from dlcourse.exercises import shim as _shim
 
-_SHARED = ("dlcourse.selfcheck",)
-
-
-def __getattr__(name):
-    return _find(name, "check", _SHARED)
-
-
-def __dir__():
-    return _names("check", _SHARED)
+__getattr__, __dir__ = _shim("check", ("dlcourse.selfcheck",))

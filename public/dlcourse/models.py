@@ -5,14 +5,6 @@ that need one have it); a notebook imports its own (``from dlcourse.exercises.<a
 import ...``).  A name asked of this module is found in the exercise package that defines it (see
 ``dlcourse.exercises.find``).
 """
-from dlcourse.exercises import find as _find, names as _names
+from dlcourse.exercises import shim as _shim
 
-_SHARED = ()
-
-
-def __getattr__(name):
-    return _find(name, "models", _SHARED)
-
-
-def __dir__():
-    return _names("models", _SHARED)
+__getattr__, __dir__ = _shim("models", ())

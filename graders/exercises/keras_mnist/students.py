@@ -41,7 +41,9 @@ MISTAKES = {
 EXPECTED = {
     "ref":             {"layers": 3, "optimizer": 1, "loss": 1, "metrics": 1, "trained": 1, "hidden_accuracy": 3, "evaluated": 2},
     "wrong_units":     {"layers": 0, "optimizer": 1, "loss": 1, "metrics": 1, "trained": 1, "hidden_accuracy": 3, "evaluated": 2},
-    "missing_softmax": {"layers": 0, "optimizer": 1, "loss": 1, "metrics": 1, "trained": 1, "hidden_accuracy": 0, "evaluated": 2},
+    # without softmax the loss is computed on raw scores: training is unstable and the trained model lands near
+    # chance (19.6 % on one machine, just over 20 % on another: CPU kernels differ), so `trained` may go either way
+    "missing_softmax": {"layers": 0, "optimizer": 1, "loss": 1, "metrics": 1, "trained": (0, 1), "hidden_accuracy": 0, "evaluated": 2},
     "wrong_loss":      {"layers": 3, "optimizer": 1, "loss": 0, "metrics": 1, "trained": 0, "hidden_accuracy": 0, "evaluated": 0},
     "not_trained":     {"layers": 3, "optimizer": 1, "loss": 1, "metrics": 1, "trained": 0, "hidden_accuracy": 0, "evaluated": 2},
     "syntax_error":    {"layers": 3, "optimizer": 1, "loss": 1, "metrics": 1, "trained": 0, "hidden_accuracy": 0, "evaluated": 2},

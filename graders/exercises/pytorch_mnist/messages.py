@@ -1,8 +1,4 @@
-"""What the checks of this exercise say to students: expected, found and hints, Korean and English.
-
-Keys are unique over all exercises (graders.exercises.messages checks it); `{placeholders}` are
-filled by the check.
-"""
+"""What the checks of pytorch_mnist say to students (ko/en); `msg` in graders/messages.py finds these keys."""
 
 MESSAGES: dict[str, dict[str, str]] = {
     "torch_accuracy_hint": {

@@ -1,8 +1,4 @@
-"""What the checks of this exercise say to students: expected, found and hints, Korean and English.
-
-Keys are unique over all exercises (graders.exercises.messages checks it); `{placeholders}` are
-filled by the check.
-"""
+"""What the checks of transformers_pipeline say to students (ko/en); `msg` in graders/messages.py finds these keys."""
 
 MESSAGES: dict[str, dict[str, str]] = {
     "structure_expected": {"ko": "리뷰마다 {'label': 'POSITIVE' 또는 'NEGATIVE', 'score': 0~1} 딕셔너리 하나씩인 리스트",

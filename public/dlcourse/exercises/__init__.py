@@ -44,3 +44,8 @@ def names(module: str, shared: tuple = ()) -> list:
     for m in [*(importlib.import_module(s) for s in shared), *_modules(module)]:
         out.update(n for n in vars(m) if not (n.startswith("__") and n.endswith("__")))
     return sorted(out)
+
+
+def shim(module: str, shared: tuple = ()):
+    """(__getattr__, __dir__) for an old flat module: ``dlcourse.<module>`` serves ``find``'s names."""
+    return (lambda name: find(name, module, shared)), (lambda: names(module, shared))
