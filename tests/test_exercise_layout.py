@@ -232,6 +232,9 @@ def test_new_exercise_refuses_to_overwrite_or_a_bad_name(new_course):
     bad = _python(tree, "-m", "graders", "new-exercise", "../escape")
     assert bad.returncode == 2 and "not a usable exercise name" in bad.stderr
     assert not (tree.parent / "escape").exists()
+    quoted = _python(tree, "-m", "graders", "new-exercise", "title_probe", "--title", 'ReLU """ 만들기')
+    assert quoted.returncode == 2 and "--title" in quoted.stderr
+    assert not (tree / "graders" / "exercises" / "title_probe").exists()
 
 
 def test_the_new_exercise_releases_and_grades_its_class_as_written(new_course):

@@ -91,6 +91,9 @@ def new_exercise(name: str, code_root: Path, course_root: Path, title: str | Non
         raise AuthoringError(f"{name!r} is not a usable exercise name. Fix: 3-41 characters, lower-case letters, "
                              "digits and '_', starting with a letter (it becomes a Python package name)")
     title = title or f"{name}: ReLU 직접 만들기"
+    if len(title) > 120 or any(c in title for c in ('"', "\\", "\n", "\r", "$")):
+        raise AuthoringError(f"--title {title!r}: Fix: one line of at most 120 characters without quotes, "
+                             "backslashes or '$' (it goes into the skeleton's Python files)")
     files = {code_root / rel: text for rel, text in _files(name, title).items()}
     notebook = course_root / "source" / name / f"{name}.ipynb"
     taken = [p for p in (code_root / "graders" / "exercises" / name, code_root / "public" / "dlcourse" / "exercises" / name,
