@@ -139,3 +139,12 @@ LATE_POLICY = {
 EXTENSIONS = {
     # "kim01": {"keras_mnist": "2026-12-06 23:59:00+09:00"},
 }
+
+# ── GPU (GPU 공유) ───────────────────────────────────────────────────────────
+# With DEVICE "auto" or "cuda" on a GPU machine each grader process gets one GPU through
+# CUDA_VISIBLE_DEVICES (its student kernel and scoring sandbox use it).  kernels_per_gpu > 1 lets
+# that many grader processes share one GPU (small MNIST models); on a Dask cluster each grading asks
+# for 1/kernels_per_gpu of a worker's "GPU" resource.  See docs/gpu.md.
+GPU = {
+    "kernels_per_gpu": 1,
+}

@@ -53,6 +53,11 @@ class Sandbox:
 
 
 @dataclass(frozen=True)
+class Gpu:
+    kernels_per_gpu: int = 1      # grader processes (each with its kernel and scoring sandbox) sharing one GPU
+
+
+@dataclass(frozen=True)
 class LatePolicy:
     penalty_per_day: float = 0.0        # fraction of the notebook's score taken off per started day late
     max_days_late: int | None = None    # later than this many days: the score becomes 0 (None: never)
@@ -86,6 +91,7 @@ class CourseConfig:
     late_policy: LatePolicy | None = None
     extensions: dict = field(default_factory=dict)     # student -> assignment -> new due date (ISO, with offset)
     lms: Lms = field(default_factory=Lms)
+    gpu: Gpu = field(default_factory=Gpu)
     extra: dict = field(default_factory=dict)
     # assignment -> Scorer, filled by graders.course.load_config (the join of config and exercises)
     scorers: dict = field(default_factory=dict, repr=False, compare=False)
@@ -124,7 +130,7 @@ class CourseConfig:
 
 _ASSIGNMENT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _KNOWN_TOP = {"COURSE_ID", "LANGUAGE", "ASSIGNMENTS", "DATA", "DEVICE", "DB_URL", "SANDBOX", "EXCHANGE_DIR",
-              "LMS", "LATE_POLICY", "EXTENSIONS"}
+              "LMS", "LATE_POLICY", "EXTENSIONS", "GPU"}
 _SANDBOX_KEYS = {
     "enabled": bool, "memory_gb": (int, float), "cpu_seconds": int,
     "cell_timeout_s": int, "notebook_timeout_s": int, "max_artifact_mb": (int, float), "threads": int,
@@ -176,6 +182,7 @@ def read_config(path: str | os.PathLike | None = None) -> CourseConfig:
         late_policy=_read_late_policy(path, values.get("LATE_POLICY")),
         extensions=_read_extensions(path, values.get("EXTENSIONS", {}), assignments),
         lms=_read_lms(path, values.get("LMS", {})),
+        gpu=_read_gpu(path, values.get("GPU", {})),
     )
 
 
@@ -261,6 +268,18 @@ def _read_sandbox(path: Path, sandbox_raw) -> Sandbox:
               "make the whole-notebook timeout at least as long as one cell's")
 
     return Sandbox(**merged)
+
+
+def _read_gpu(path: Path, raw) -> Gpu:
+    """GPU: how many grader processes share one GPU (graders/farm/devices.py)."""
+    raw = _require(path, "GPU", raw, dict, "a dict such as {'kernels_per_gpu': 1}")
+    for key in raw:
+        if key != "kernels_per_gpu":
+            _fail(path, f"GPU['{key}']", "unknown key", "use kernels_per_gpu")
+    share = raw.get("kernels_per_gpu", 1)
+    if isinstance(share, bool) or not isinstance(share, int) or not 1 <= share <= 64:
+        _fail(path, "GPU['kernels_per_gpu']", f"got {share!r}", "a whole number from 1 to 64")
+    return Gpu(kernels_per_gpu=share)
 
 
 def _read_exchange(path: Path, values: dict) -> Path:
