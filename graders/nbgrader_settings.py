@@ -32,13 +32,16 @@ def sandbox_enabled(cfg: CourseConfig) -> bool:
 
 
 def gpu_wanted(cfg: CourseConfig) -> bool:
-    if cfg.device == "cpu":
-        return False
-    has = any(name.startswith("nvidia") and name[6:].isdigit() for name in os.listdir("/dev"))
-    if cfg.device == "cuda" and not has:
-        raise ConfigError(f"{cfg.path}: setting DEVICE: 'cuda' but no NVIDIA GPU is visible here. "
-                          "Fix: use DEVICE = 'auto' or 'cpu', or run on a GPU machine")
-    return has
+    """DEVICE for this process: 'auto' lends the GPU when one is visible (its CUDA_VISIBLE_DEVICES, set per
+    grader process by the batch runner), 'cuda' stops with a clear error without one (farm/devices.py)."""
+    from .farm.devices import gpu_wanted as policy
+    return policy(cfg.device, path=cfg.path, language=cfg.language)
+
+
+def scoring_gpu(cfg: CourseConfig) -> bool:
+    """The scoring sandbox's GPU when the kernels run on a Dask cluster: this machine's, if any."""
+    from .farm.devices import visible_gpus
+    return cfg.device != "cpu" and bool(visible_gpus())
 
 
 def apply_settings(c, cfg: CourseConfig, argv=(), remote: bool = False) -> None:
@@ -85,13 +88,15 @@ def apply_settings(c, cfg: CourseConfig, argv=(), remote: bool = False) -> None:
     # on a Dask cluster the worker that runs the kernel decides (remote.py); here: this machine
     c.SandboxedExecute.gpu = False if remote else gpu_wanted(cfg)
     c.SandboxedExecute.device = cfg.device
+    c.SandboxedExecute.kernels_per_gpu = cfg.gpu.kernels_per_gpu
     c.SandboxedExecute.max_artifact_mb = float(sb.max_artifact_mb)
     c.ScoreArtifacts.language = cfg.language
     c.ScoreArtifacts.max_artifact_mb = float(sb.max_artifact_mb)
     c.ScoreArtifacts.config_path = str(cfg.path)
     # the scoring sandbox: same walls as the student's kernel, a fresh one per submission
     c.ScoreArtifacts.sandbox = sandbox_enabled(cfg)
-    c.ScoreArtifacts.gpu = gpu_wanted(cfg)
+    # with Dask the kernels' GPUs are the workers' (DEVICE 'cuda' is checked there); scoring stays here
+    c.ScoreArtifacts.gpu = scoring_gpu(cfg) if remote else gpu_wanted(cfg)
     c.ScoreArtifacts.public_code = str(PUBLIC_DIR)
     c.ScoreArtifacts.public_data = str(cfg.public_data_dir)
     c.ScoreArtifacts.measure_memory_gb = float(sb.memory_gb)

@@ -320,7 +320,7 @@ def _worker_init(config_path: str, work_root: str, scheduler: str | None, gpu_id
     from ..course import load_config
 
     _die_with_parent()
-    if gpu_id is not None:       # one GPU per local grader process, round robin (its kernels inherit it)
+    if gpu_id is not None:       # this process's GPU ('' = the CPU): its kernels and scoring sandboxes use it
         os.environ["CUDA_VISIBLE_DEVICES"] = str(gpu_id)
     cfg = load_config(config_path)
     _WORKER.update(cfg=cfg, api=nbgrader_api(cfg, work_root, scheduler, prestart=prestart))
@@ -354,15 +354,14 @@ def _worker_main(conn, init_args) -> None:
 
 
 def _gpu_ids(cfg, n_workers):
+    """CUDA_VISIBLE_DEVICES of each grader process slot: one GPU each, round robin, at most
+    GPU['kernels_per_gpu'] processes per GPU (farm/devices.py).  A process that dies is replaced in its slot."""
     from ..nbgrader_settings import gpu_wanted
+    from .devices import slot_devices, visible_gpus
     if not gpu_wanted(cfg):
         return [None] * n_workers
-    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-    ids = [i for i in visible.split(",") if i.strip()] if visible else \
-        sorted(p.name[6:] for p in Path("/dev").glob("nvidia[0-9]*"))
-    if not ids:
-        return [None] * n_workers
-    return [ids[i % len(ids)] for i in range(n_workers)]
+    return slot_devices(cfg.device, n_workers, visible_gpus(), cfg.gpu.kernels_per_gpu, path=cfg.path,
+                        language=cfg.language)
 
 
 class _Grader:

@@ -143,6 +143,10 @@ class SandboxedExecute(Execute):
     device = Unicode("auto", help="Device policy sent to Dask workers (auto, cpu, cuda)").tag(config=True)
     max_artifact_mb = Float(64, help="Largest artifact brought back from a Dask worker").tag(config=True)
     gpu = Bool(False, help="Give the kernel the GPU device nodes").tag(config=True)
+    gpu_devices = Unicode("", help="CUDA_VISIBLE_DEVICES of the kernel with the GPU ('': this process's GPUs)").tag(
+        config=True)
+    kernels_per_gpu = Integer(1, help="Gradings sharing one GPU: a Dask grading asks for 1/N of a 'GPU'").tag(
+        config=True)
     work_root = Unicode("", help="Where per-notebook work folders are made (default: system temp)").tag(config=True)
 
     def _messages(self):
@@ -328,7 +332,8 @@ class SandboxedExecute(Execute):
         payload = {"nb": nbformat.writes(nb), "student": str(resources.get("nbgrader", {}).get("student", "")),
                    "settings": {k: getattr(self, k) for k in self._REMOTE_SETTINGS},
                    "max_artifact_bytes": int(self.max_artifact_mb * 2**20)}
-        result = remote.submit(self.scheduler, payload, self.device, timeout=self.notebook_timeout + 600)
+        result = remote.submit(self.scheduler, payload, self.device, timeout=self.notebook_timeout + 600,
+                               kernels_per_gpu=self.kernels_per_gpu)
         for name, data in result["artifacts"].items():
             if "/" in name or name.startswith("."):
                 continue                       # only plain names, inside the artifacts folder
@@ -352,9 +357,11 @@ class SandboxedExecute(Execute):
                               grading_inputs=Path(self.grading_inputs) if self.grading_inputs else None,
                               limits=sb.Limits(self.memory_gb, self.cpu_seconds, self.threads, self.disk_mb,
                                                self.max_pids),
-                              language=self.language, gpu=self.gpu, extra_env=extra)
+                              language=self.language, gpu=self.gpu, gpu_devices=self.gpu_devices or None,
+                              extra_env=extra)
         status = {"kernel_dead": False, "notebook_timed_out": False, "skipped_cells": 0,
                   "sandboxed": self.sandbox, "seconds": None, "prestarted": False,
+                  "gpu": self.gpu, "cuda_visible_devices": sb.kernel_env(spec)["CUDA_VISIBLE_DEVICES"],
                   "memory_exceeded": False, "memory_gb": self.memory_gb, "memory_caged": False}
         cage = sb.ProcessCage(work.name, self.max_pids, memory_gb=self.memory_gb) if self.sandbox else None
         if cage is not None:
@@ -375,7 +382,7 @@ class SandboxedExecute(Execute):
                 return
 
     def _settings_key(self) -> tuple:
-        return tuple(getattr(self, k) for k in self._REMOTE_SETTINGS) + (self.gpu, self.work_root)
+        return tuple(getattr(self, k) for k in self._REMOTE_SETTINGS) + (self.gpu, self.gpu_devices, self.work_root)
 
     def preprocess(self, nb, resources=None, km=None):
         resources = resources if resources is not None else {}

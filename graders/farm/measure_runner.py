@@ -371,6 +371,22 @@ def _zip_ok(path: str, limit: int) -> None:
                 raise ValueError(f"the saved model unpacks to more than {limit // 2**20} MiB")
 
 
+def _device() -> dict:
+    """The device the frameworks this run loaded would use: a GPU's name, or 'cpu'."""
+    out = {}
+    try:
+        if "torch" in sys.modules:
+            import torch
+            out["torch"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"
+        if "tensorflow" in sys.modules:
+            import tensorflow as tf
+            gpus = tf.config.list_logical_devices("GPU")
+            out["tensorflow"] = ",".join(d.name for d in gpus) if gpus else "cpu"
+    except Exception as exc:
+        out["error"] = _short(f"{type(exc).__name__}: {exc}")
+    return out
+
+
 def main(job_file: str) -> None:
     with open(job_file) as f:
         spec = json.load(f)
@@ -386,9 +402,15 @@ def main(job_file: str) -> None:
         except Exception as exc:
             results[job["name"]] = {"loaded": False, "error": _short(f"{type(exc).__name__}: {exc}"),
                                     "trace": traceback.format_exc(limit=4)[-1500:]}
-        with open(os.path.join(out_dir, "result.json.tmp"), "w") as f:
-            json.dump(results, f)
-        os.replace(os.path.join(out_dir, "result.json.tmp"), os.path.join(out_dir, "result.json"))
+        _write(out_dir, results)
+    results["_device"] = _device()
+    _write(out_dir, results)
+
+
+def _write(out_dir: str, results: dict) -> None:
+    with open(os.path.join(out_dir, "result.json.tmp"), "w") as f:
+        json.dump(results, f)
+    os.replace(os.path.join(out_dir, "result.json.tmp"), os.path.join(out_dir, "result.json"))
 
 
 if __name__ == "__main__":

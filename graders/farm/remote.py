@@ -7,8 +7,11 @@ notebook and the artifacts as bytes.  Scoring, secrets and gradebook writes stay
 on the grader side: workers never see hidden labels or the database.
 
 Workers offer slots as Dask resources: ``--resources "grading=4"`` (four kernels at
-once) and, on a GPU machine, ``"grading=4,GPU=4"`` so four small gradings share
-one GPU.  A worker needs the course checkout (the venv, `public/`, the built public
+once) and, on a GPU machine, ``"grading=4,GPU=<its GPUs>"``: a grading asks for one
+``grading`` slot and ``1 / GPU['kernels_per_gpu']`` of a ``GPU`` (course_config.py), so
+with ``kernels_per_gpu = 4`` a worker with one GPU runs four small gradings on it at
+once; the worker gives each the least busy of its GPUs (farm/devices.py).
+A worker needs the course checkout (the venv, `public/`, the built public
 data and unlabeled grading inputs) at the same path as the grader, e.g. the same
 image or a shared file system.
 """
@@ -16,13 +19,16 @@ from __future__ import annotations
 
 import socket
 import tempfile
+import threading
 from pathlib import Path
 
 import nbformat
 
+from .devices import GPU, SLOT, GpuLedger, dask_resources, visible_gpus
+
 _CLIENTS: dict = {}
-SLOT = "grading"
-GPU = "GPU"
+_LEDGER: list = []          # this worker's GpuLedger, made on its first GPU grading
+_LEDGER_LOCK = threading.Lock()
 
 
 class ClusterProblem(RuntimeError):
@@ -51,23 +57,17 @@ def cluster_slots(address: str) -> dict[str, float]:
     return total
 
 
-def resources_for(address: str, device: str) -> dict[str, int]:
-    slots = cluster_slots(address)
-    if not slots.get(SLOT):
-        raise ClusterProblem(f"no Dask worker at {address} offers '{SLOT}' slots. Fix: start workers with "
-                             f"`dask worker {address} --resources \"{SLOT}=N\"`")
-    wanted = {SLOT: 1}
-    if device == "cuda" or (device == "auto" and slots.get(GPU)):
-        if not slots.get(GPU):
-            raise ClusterProblem(f"DEVICE is 'cuda' but no worker at {address} offers '{GPU}' slots. Fix: start "
-                                 f"GPU workers with --resources \"{SLOT}=N,{GPU}=N\" or set DEVICE = 'auto'")
-        wanted[GPU] = 1
-    return wanted
+def resources_for(address: str, device: str, kernels_per_gpu: int = 1) -> dict[str, float]:
+    try:
+        return dask_resources(device, cluster_slots(address), kernels_per_gpu, where=address)
+    except ValueError as exc:
+        raise ClusterProblem(str(exc)) from None
 
 
-def submit(address: str, payload: dict, device: str, timeout: float) -> dict:
+def submit(address: str, payload: dict, device: str, timeout: float, kernels_per_gpu: int = 1) -> dict:
     c = client(address)
-    payload = {**payload, "gpu_slot": GPU in (wanted := resources_for(address, device))}
+    wanted = resources_for(address, device, kernels_per_gpu)
+    payload = {**payload, "gpu_slot": GPU in wanted, "device": device}
     future = c.submit(run_notebook, payload, resources=wanted, pure=False, retries=1)
     try:
         return future.result(timeout=timeout)
@@ -77,16 +77,31 @@ def submit(address: str, payload: dict, device: str, timeout: float) -> dict:
 
 
 # ── on the worker ───────────────────────────────────────────────────────────
-def _has_gpu() -> bool:
-    return any(p.name[6:].isdigit() for p in Path("/dev").glob("nvidia*"))
+def _ledger() -> GpuLedger:
+    with _LEDGER_LOCK:
+        if not _LEDGER:
+            _LEDGER.append(GpuLedger(visible_gpus()))
+        return _LEDGER[0]
 
 
 def run_notebook(payload: dict) -> dict:
     """Execute one sanitized notebook in a sandbox on this worker; return it and its artifacts."""
+    gpu = _ledger().take() if payload.get("gpu_slot") else None
+    if gpu is None and payload.get("gpu_slot") and payload.get("device") == "cuda":
+        raise ClusterProblem(f"DEVICE is 'cuda' but the Dask worker {_worker_name()} offers '{GPU}' and sees no GPU. "
+                             f"Fix: start it on a GPU machine, or without '{GPU}' in its --resources")
+    try:
+        return _run_notebook(payload, gpu)
+    finally:
+        _ledger().give_back(gpu)
+
+
+def _run_notebook(payload: dict, gpu: str | None) -> dict:
     from .execute import SandboxedExecute
 
     settings = dict(payload["settings"])
-    settings["gpu"] = bool(payload.get("gpu_slot")) and _has_gpu()
+    settings["gpu"] = gpu is not None
+    settings["gpu_devices"] = gpu or ""
     cap = int(payload.get("max_artifact_bytes", 64 * 2**20))
     nb = nbformat.reads(payload["nb"], as_version=4)
     with tempfile.TemporaryDirectory(prefix="dlcourse-remote-") as root:

@@ -25,6 +25,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import devices
+
 SANDBOX_UID = 65534
 SCRATCH = "/submission"
 ARTIFACTS = "/artifacts"
@@ -59,6 +61,7 @@ class SandboxSpec:
     limits: Limits = field(default_factory=Limits)
     language: str = "ko"
     gpu: bool = False
+    gpu_devices: str | None = None     # CUDA_VISIBLE_DEVICES with the GPU (None: this process's GPUs)
     extra_env: dict = field(default_factory=dict)
     cgroup_procs: list | str | None = None   # cgroup.procs files of the kernel's cages (ProcessCage): bwrap starts in them
     memory_caged: bool = False        # a memory cgroup holds memory_gb: RLIMIT_AS is then only a backstop
@@ -88,13 +91,6 @@ def _system_binds() -> list[str]:
             args += ["--symlink", os.readlink(d), d]
         elif os.path.isdir(d):
             args += ["--ro-bind", d, d]
-    return args
-
-
-def _gpu_binds() -> list[str]:
-    args = []
-    for dev in sorted(Path("/dev").glob("nvidia*")):
-        args += ["--dev-bind", str(dev), str(dev)]
     return args
 
 
@@ -132,13 +128,27 @@ def kernel_env(spec: SandboxSpec, sandboxed: bool = True) -> dict:
         "HF_HUB_DISABLE_PROGRESS_BARS": "1",
         "TRANSFORMERS_OFFLINE": "1",
         "KERAS_BACKEND": "tensorflow",
-        "CUDA_VISIBLE_DEVICES": os.environ.get("CUDA_VISIBLE_DEVICES", "") if spec.gpu else "",
+        "CUDA_VISIBLE_DEVICES": _cuda_devices(spec),
     }
+    if spec.gpu:
+        library_path = devices.machine_library_path()
+        if library_path:
+            env["LD_LIBRARY_PATH"] = library_path
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                 "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
         env[var] = str(spec.limits.threads)
     env.update(spec.extra_env)
     return env
+
+
+def _cuda_devices(spec: SandboxSpec) -> str:
+    """The kernel's CUDA_VISIBLE_DEVICES: '' (no GPU) unless the GPU is lent; then the GPU of this
+    sandbox (a Dask worker's pick) or of this grader process (its slot, set by the batch runner)."""
+    if not spec.gpu:
+        return ""
+    if spec.gpu_devices is not None:
+        return spec.gpu_devices
+    return ",".join(devices.visible_gpus())
 
 
 def wrap(cmd: list[str], spec: SandboxSpec) -> list[str]:
@@ -168,8 +178,8 @@ def wrap(cmd: list[str], spec: SandboxSpec) -> list[str]:
     args += _scratch_binds(spec.public_data, size)
     if spec.grading_inputs is not None and spec.grading_inputs.is_dir():
         args += ["--ro-bind", str(spec.grading_inputs), GRADING_INPUTS]
-    if spec.gpu:
-        args += _gpu_binds()
+    # the GPU only when the DEVICE policy lends it: the NVIDIA nodes (private copies) and driver libraries
+    args += devices.machine_gpu_binds(spec.gpu, private=spec.runtime)[0]
     for key, value in kernel_env(spec).items():
         args += ["--setenv", key, value]
     args += ["--remount-ro", "/"]        # bwrap's root is a tmpfs: read-only, or it could fill the host's memory

@@ -29,7 +29,7 @@ CHECKS_SUFFIX = ".checks.json"
 # what checks.json keeps of the run's status (farm/execute.py)
 _RUN_KEYS = ("seconds", "sandboxed", "kernel_dead", "notebook_timed_out", "skipped_cells", "worker", "prestarted",
              "memory_exceeded", "memory_gb", "memory_caged", "memory_peak_mb", "output_truncated", "max_pids",
-             "pids_refused")
+             "pids_refused", "gpu", "cuda_visible_devices")
 
 
 def _messages_output(results: list[CheckResult], lang: str) -> NotebookNode:
@@ -110,13 +110,15 @@ class ScoreArtifacts(NbGraderPreprocessor):
             jobs = [replace(m, options=tuple(_model_options(ctx, m, nb).items())) for m in scorer.models]
             # saved models in one fresh sandbox; re-run notebook code (a probe) in another, so code that
             # rides along with a probe cannot touch the models' measurements
-            result, seconds = {}, 0.0
+            result, seconds, device = {}, 0.0, {}
             for group in ([j for j in jobs if j.file], [j for j in jobs if not j.file]):
                 if group:
                     got = measure.run(group, artifacts, data, settings)
                     seconds += got.pop("_seconds", 0) or 0
+                    device.update(got.pop("_device", None) or {})
                     result.update(got)
             ctx.cache["measure_seconds"] = round(seconds, 2)
+            ctx.cache["measure_device"] = {"gpu": self.gpu, **device}
             return result
 
         return run
@@ -205,7 +207,8 @@ class ScoreArtifacts(NbGraderPreprocessor):
         """The checks.json next to the graded notebook: how it ran, notes, every check's result."""
         return {
             "student": info["student"], "assignment": info["assignment"], "notebook": scorer.notebook,
-            "run": {**{k: status.get(k) for k in _RUN_KEYS}, "measure_seconds": ctx.cache.get("measure_seconds")},
+            "run": {**{k: status.get(k) for k in _RUN_KEYS}, "measure_seconds": ctx.cache.get("measure_seconds"),
+                    "measure_device": ctx.cache.get("measure_device")},
             "notes": self._notes(status),
             "cells": {gid: [r.as_dict() for r in res] for gid, res in results.items()},
         }
