@@ -6,12 +6,13 @@ PIP   := .venv/bin/pip
 STAMP := .stamps
 APT_PACKAGES := bubblewrap postgresql chromium fonts-noto-cjk fonts-noto-color-emoji
 
-.PHONY: demo test bench bench-dashboard lab assets release clean-class clean help venv system
+.PHONY: watch demo test bench bench-dashboard lab assets release clean-class clean help venv system
 
 help:
 	@echo "make demo   - set up everything, then release → class submits → autograde → feedback → summary"
 	@echo "make test   - set up everything, then run the test suite"
 	@echo "make lab    - JupyterLab with nbgrader (staff: formgrader); make lab STUDENT=id PORT=8890 for a student"
+	@echo "make watch  - grade on submit: watch the exchange, grade each submission, release its feedback (SIGTERM stops)"
 	@echo "make bench  - farm benchmark: 1 and N workers vs plain nbconvert and stock nbgrader, then the dashboard's"
 	@echo "make bench-dashboard - dashboard and CSV export on 300 students x 5 assignments"
 
@@ -52,6 +53,10 @@ demo: assets
 
 test: assets
 	@$(PY) -m pytest -q -p no:cacheprovider tests --timeout=600 -o timeout_func_only=true --durations=15
+
+# Grade on submit (docs/watch.md): the long-running service; a systemd unit is in deploy/.
+watch: assets
+	@$(PY) -m graders watch
 
 # JupyterLab with nbgrader's extensions: staff (formgrader), or a student with STUDENT=<id>.
 lab: assets

@@ -140,6 +140,26 @@ EXTENSIONS = {
     # "kim01": {"keras_mnist": "2026-12-06 23:59:00+09:00"},
 }
 
+# ── Grade on submit (제출 즉시 채점: python -m graders watch / make watch) ──────
+# What a student sees of each check in the feedback, and when (the gradebook keeps everything):
+#   "visible"   points and message at once
+#   "after_due" until the student's due date (extension included) only that the check ran; then all
+#   "hidden"    staff only
+# Course-wide, by check name (every other check is "visible"); an assignment may add its own
+# "visibility": {...} entry in ASSIGNMENTS, which wins.
+VISIBILITY = {
+    "hidden_accuracy": "after_due",     # accuracy on the hidden split: no tuning against it before the deadline
+}
+
+WATCH = {
+    "workers": 1,               # grader processes of the service (each a sandboxed kernel; × memory_gb must fit)
+    "scheduler": None,          # or a Dask scheduler, e.g. "tcp://gpu-box:8786": the kernels run there
+    "poll_seconds": 2,          # how often the exchange inbound (and lms_drop) is looked at
+    "max_per_hour": 6,          # graded submissions per student and assignment in any hour; more wait (None: no limit)
+    "lms_drop": None,           # a folder the LMS drops downloads into: <lms_drop>/<assignment>/<file>.zip
+    "stop_grace_s": 60,         # on SIGTERM: gradings under way may finish for this long
+}
+
 # ── GPU (GPU 공유) ───────────────────────────────────────────────────────────
 # With DEVICE "auto" or "cuda" on a GPU machine each grader process gets one GPU through
 # CUDA_VISIBLE_DEVICES (its student kernel and scoring sandbox use it).  kernels_per_gpu > 1 lets

@@ -4,7 +4,8 @@
   release [ASSIGNMENT]           source/ → release/ (nbgrader generate_assignment)
   autograde ASSIGNMENT [...] [--student S ...] [--workers N] [--scheduler ADDR] [--force] [--no-sandbox]
   feedback [ASSIGNMENT] [--student S ...]
-  scores [--json] [--assignment A]
+  scores [--json] [--assignment A] [--student S] [--as-student]
+  watch [--workers N] [--scheduler ADDR] [--drain]   grade on submit: exchange → farm → feedback, until SIGTERM
   demo                           release → simulated class submits → autograde → feedback → summary
   lab [--student ID] [--port N]  JupyterLab with nbgrader's extensions, as staff or as a student
   quiz check|coverage [QUIZ]     validate a quiz bank / write docs/quiz_coverage.md
@@ -105,6 +106,13 @@ def cmd_feedback(args) -> int:
     from .farm.autograde import nbgrader_api
     cfg = _load(args)
     api = nbgrader_api(cfg)
+    if args.as_of:
+        from .config import ConfigError, parse_time
+        try:
+            api.config.ApplyVisibility.as_of = parse_time(args.as_of).isoformat()
+        except Exception:
+            raise ConfigError(f"--as-of {args.as_of!r}: Fix: a time with its UTC offset, e.g. "
+                              "'2026-12-05 09:00:00+09:00'") from None
     failed = 0
     for name in ([args.assignment] if args.assignment else list(cfg.assignments)):
         graded = cfg.root / "autograded"
@@ -122,6 +130,8 @@ def cmd_feedback(args) -> int:
 def cmd_scores(args) -> int:
     from .gradebook import scores
     cfg = _load(args)
+    if args.as_student:
+        return _student_scores(cfg, args)
     rows = scores(cfg.db_url, assignment=args.assignment, student=args.student)
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=1))
@@ -134,6 +144,55 @@ def cmd_scores(args) -> int:
         table.add_row(r["student"], r["assignment"], r["notebook"], r["cell"], f"{r['score']:g}", f"{r['max_score']:g}")
     _console().print(table)
     return 0
+
+
+def _student_scores(cfg, args) -> int:
+    """Per check, as the student may see it now (VISIBILITY): hidden checks left out, withheld ones blank."""
+    from .config import ConfigError
+    from .gradebook import check_rows
+    from .visibility import student_rows
+    if not args.student:
+        raise ConfigError("scores --as-student: Fix: name the student, e.g. --student kim01 --as-student")
+    rows = student_rows(cfg, check_rows(cfg.db_url, assignment=args.assignment, student=args.student))
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+        return 0
+    from rich.table import Table
+    table = Table(title=f"scores of {args.student} as they see them")
+    for col in ("assignment", "notebook", "check", "score", "max_score"):
+        table.add_column(col)
+    wait = "마감 후 공개" if cfg.language == "ko" else "after the due date"
+    for r in rows:
+        score = wait if r.get("withheld") else f"{r['score']:g}"
+        table.add_row(r["assignment"], r["notebook"], r["check"], score, "" if r.get("withheld") else f"{r['max_score']:g}")
+    _console().print(table)
+    return 0
+
+
+def cmd_watch(args) -> int:
+    from .watch.lock import AlreadyRunning
+    from .watch.service import run_service
+    cfg = _load(args)
+    _require_assets(cfg)
+    _check_sandbox(cfg, args.no_sandbox)
+    if args.workers is not None and args.workers < 1:
+        from .config import ConfigError
+        raise ConfigError(f"--workers {args.workers}: Fix: give 1 or more grader processes")
+    con = _console()
+
+    def log(line: str) -> None:
+        con.print(f"[dim]{time.strftime('%Y-%m-%d %H:%M:%S')}[/dim] {escape_markup(line)}", soft_wrap=True)
+
+    try:
+        return run_service(cfg, workers=args.workers, scheduler=args.scheduler, log=log, drain=args.drain)
+    except AlreadyRunning as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+
+
+def escape_markup(text: str) -> str:
+    from rich.markup import escape
+    return escape(text)
 
 
 def cmd_demo(args) -> int:
@@ -359,13 +418,24 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("feedback", help="write feedback HTML for students")
     s.add_argument("assignment", nargs="?")
     s.add_argument("--student", action="append")
+    s.add_argument("--as-of", metavar="TIME",
+                   help="show what students may see at this time (VISIBILITY), e.g. to preview after the due date")
     s.set_defaults(fn=cmd_feedback)
 
     s = sub.add_parser("scores", help="print grades from the gradebook")
     s.add_argument("--json", action="store_true", help="JSON array, one object per graded cell")
     s.add_argument("--assignment")
     s.add_argument("--student")
+    s.add_argument("--as-student", action="store_true",
+                   help="per check, only what the student may see now (VISIBILITY in course_config.py)")
     s.set_defaults(fn=cmd_scores)
+
+    s = sub.add_parser("watch", help="grade on submit: watch the exchange, grade, release feedback (until SIGTERM)")
+    s.add_argument("--workers", type=int, metavar="N", help="grader processes (default: WATCH['workers'])")
+    s.add_argument("--scheduler", metavar="ADDRESS", help="run the kernels on a Dask cluster (default: WATCH['scheduler'])")
+    s.add_argument("--drain", action="store_true", help="grade what is waiting now, then exit (cron, a catch-up run)")
+    s.add_argument("--no-sandbox", action="store_true", help="run student code unconfined (trusted machines only)")
+    s.set_defaults(fn=cmd_watch)
 
     s = sub.add_parser("quiz", help="check quiz banks, write the coverage table")
     s.add_argument("action", choices=["check", "coverage"])

@@ -32,6 +32,7 @@ class Assignment:
     kind: str = "exercise"          # "exercise" or "quiz" (questions from source/<name>/quiz_bank.yaml)
     due_utc: object = None          # `due` read once, as nbgrader reads it: a naive UTC datetime
     due_zone: object = None         # the time zone `due` was written in (times are shown in it)
+    visibility: dict = field(default_factory=dict)   # check -> "visible" | "after_due" | "hidden" (as written)
 
     @property
     def total_points(self) -> float:
@@ -64,6 +65,21 @@ class LatePolicy:
     grace_minutes: float = 0.0          # this long after the due date still counts as on time
 
 
+VISIBILITY_POLICIES = ("visible", "after_due", "hidden")
+DEFAULT_VISIBILITY = {"hidden_accuracy": "after_due"}     # every other check: "visible"
+
+
+@dataclass(frozen=True)
+class Watch:
+    """WATCH: the grade-on-submit service (`python -m graders watch`, graders/watch/)."""
+    workers: int = 1                    # grader processes of the service
+    scheduler: str | None = None        # a Dask scheduler address: the kernels run there
+    poll_seconds: float = 2.0           # how often the exchange (and the LMS drop folder) is looked at
+    max_per_hour: int | None = 6        # graded submissions per student and assignment in any hour (None: no limit)
+    lms_drop: Path | None = None        # <lms_drop>/<assignment>/<download>.zip|folder: imported and graded
+    stop_grace_s: float = 60.0          # on SIGTERM: wait this long for gradings under way, then stop them
+
+
 DEFAULT_LMS_PATTERN = r"^(?P<student>[A-Za-z0-9.-]+)(?:_|$)"
 
 
@@ -92,6 +108,8 @@ class CourseConfig:
     extensions: dict = field(default_factory=dict)     # student -> assignment -> new due date (ISO, with offset)
     lms: Lms = field(default_factory=Lms)
     gpu: Gpu = field(default_factory=Gpu)
+    visibility: dict = field(default_factory=lambda: dict(DEFAULT_VISIBILITY))   # course-wide: check -> policy
+    watch: Watch = field(default_factory=Watch)
     extra: dict = field(default_factory=dict)
     # assignment -> Scorer, filled by graders.course.load_config (the join of config and exercises)
     scorers: dict = field(default_factory=dict, repr=False, compare=False)
@@ -130,7 +148,7 @@ class CourseConfig:
 
 _ASSIGNMENT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _KNOWN_TOP = {"COURSE_ID", "LANGUAGE", "ASSIGNMENTS", "DATA", "DEVICE", "DB_URL", "SANDBOX", "EXCHANGE_DIR",
-              "LMS", "LATE_POLICY", "EXTENSIONS", "GPU"}
+              "LMS", "LATE_POLICY", "EXTENSIONS", "VISIBILITY", "WATCH", "GPU"}
 _SANDBOX_KEYS = {
     "enabled": bool, "memory_gb": (int, float), "cpu_seconds": int,
     "cell_timeout_s": int, "notebook_timeout_s": int, "max_artifact_mb": (int, float), "threads": int,
@@ -182,6 +200,8 @@ def read_config(path: str | os.PathLike | None = None) -> CourseConfig:
         late_policy=_read_late_policy(path, values.get("LATE_POLICY")),
         extensions=_read_extensions(path, values.get("EXTENSIONS", {}), assignments),
         lms=_read_lms(path, values.get("LMS", {})),
+        visibility=_read_visibility(path, "VISIBILITY", values.get("VISIBILITY", DEFAULT_VISIBILITY)),
+        watch=_read_watch(path, values.get("WATCH", {})),
         gpu=_read_gpu(path, values.get("GPU", {})),
     )
 
@@ -442,6 +462,46 @@ def _read_lms(path: Path, raw) -> Lms:
     return Lms(filename_pattern=pattern, manifest=manifest, timezone=tz)
 
 
+def _read_visibility(path: Path, where: str, raw) -> dict:
+    """check name -> "visible" | "after_due" | "hidden" (whether the names exist: graders/course.py)."""
+    _require(path, where, raw, dict, "a dict: check name -> 'visible', 'after_due' or 'hidden'")
+    for check, policy in raw.items():
+        if not isinstance(check, str) or not check:
+            _fail(path, where, f"key {check!r} is not a check name", "use the check names of the points dict")
+        if policy not in VISIBILITY_POLICIES:
+            _fail(path, f"{where}['{check}']", f"got {policy!r}", "'visible', 'after_due' or 'hidden'")
+    return dict(raw)
+
+
+def _read_watch(path: Path, raw) -> Watch:
+    _require(path, "WATCH", raw, dict, "a dict of grade-on-submit settings (see the README, 'Grade on submit')")
+    defaults = Watch()
+    known = ("workers", "scheduler", "poll_seconds", "max_per_hour", "lms_drop", "stop_grace_s")
+    for key in raw:
+        if key not in known:
+            _fail(path, f"WATCH['{key}']", "unknown key", f"use one of {', '.join(known)}")
+    workers = raw.get("workers", defaults.workers)
+    if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= 256:
+        _fail(path, "WATCH['workers']", f"got {workers!r}", "a whole number of grader processes, 1 or more")
+    scheduler = raw.get("scheduler")
+    if scheduler is not None and (not isinstance(scheduler, str) or "://" not in scheduler):
+        _fail(path, "WATCH['scheduler']", f"got {scheduler!r}", "a Dask address such as 'tcp://host:8786', or None")
+    for key in ("poll_seconds", "stop_grace_s"):
+        value = raw.get(key, getattr(defaults, key))
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 3600:
+            _fail(path, f"WATCH['{key}']", f"got {value!r}", "a number of seconds above 0 (at most 3600)")
+    per_hour = raw.get("max_per_hour", defaults.max_per_hour)
+    if per_hour is not None and (isinstance(per_hour, bool) or not isinstance(per_hour, int) or per_hour < 1):
+        _fail(path, "WATCH['max_per_hour']", f"got {per_hour!r}", "a whole number of gradings per hour (1 or more), or None")
+    drop = raw.get("lms_drop")
+    if drop is not None:
+        _require(path, "WATCH['lms_drop']", drop, str, "a folder path, or None")
+        drop = Path(drop) if Path(drop).is_absolute() else path.parent / drop
+    return Watch(workers=workers, scheduler=scheduler, poll_seconds=float(raw.get("poll_seconds", defaults.poll_seconds)),
+                 max_per_hour=per_hour, lms_drop=drop,
+                 stop_grace_s=float(raw.get("stop_grace_s", defaults.stop_grace_s)))
+
+
 def lms_timezone(name: str):
     """'Asia/Seoul' or '+09:00' as a tzinfo; None if it is neither."""
     import datetime as dt
@@ -489,7 +549,8 @@ def _read_assignments(path: Path, raw) -> dict:
         if due is not None and not isinstance(due, str):
             _fail(path, f"{where}['due']", f"got {due!r}", "a date string like '2026-12-04 23:59:00+09:00'")
         due_utc, due_zone = _read_due(path, f"{where}['due']", due)
+        visibility = _read_visibility(path, f"{where}['visibility']", spec.get("visibility", {}))
         out[name] = Assignment(name=name, title=str(spec.get("title", name)), notebooks=tuple(notebooks),
                                due=due, points=dict(points), thresholds=dict(thresholds), kind=kind,
-                               due_utc=due_utc, due_zone=due_zone)
+                               due_utc=due_utc, due_zone=due_zone, visibility=visibility)
     return out

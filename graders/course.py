@@ -23,7 +23,17 @@ def load_config(path: str | os.PathLike | None = None) -> CourseConfig:
         scorer, default_points = _scorer(cfg, a)
         assignments[name] = _checked(cfg, a, scorer, default_points)
         scorers[name] = scorer
+    _check_course_visibility(cfg, scorers)
     return dataclasses.replace(cfg, assignments=assignments, scorers=scorers)
+
+
+def _check_course_visibility(cfg: CourseConfig, scorers: dict) -> None:
+    """A course-wide VISIBILITY entry must name a check of some assignment (a typo would show a result)."""
+    known = {check for scorer in scorers.values() for check in scorer.check_names()}
+    for check in cfg.visibility:
+        if check not in known:
+            _fail(cfg, f"VISIBILITY['{check}']", "no assignment has a check of this name",
+                  f"use a check name from the points of an assignment, e.g. {', '.join(sorted(known)[:6])}")
 
 
 def _fail(cfg: CourseConfig, setting: str, problem: str, fix: str) -> None:
@@ -73,4 +83,10 @@ def _checked(cfg: CourseConfig, a: Assignment, scorer, default_points: dict) -> 
     problem = scorer.check_thresholds(a.thresholds)
     if problem:
         _fail(cfg, f"{where}['thresholds']", problem, "correct the numbers")
-    return dataclasses.replace(a, points=points)
+    for check in a.visibility:
+        if check not in expected:
+            _fail(cfg, f"{where}['visibility']['{check}']", "no such check",
+                  f"the checks of {a.name} are: {', '.join(sorted(expected))}")
+    # every check's policy: the assignment's own, else the course-wide VISIBILITY, else visible
+    visibility = {check: a.visibility.get(check) or cfg.visibility.get(check) or "visible" for check in sorted(expected)}
+    return dataclasses.replace(a, points=points, visibility=visibility)

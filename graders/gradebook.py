@@ -109,3 +109,25 @@ def ensure_students(db_url: str, students: list[str]) -> None:
     with Gradebook(db_url) as gb:
         for s in students:
             gb.update_or_create_student(s)
+
+
+def check_rows(db_url: str, assignment: str | None = None, student: str | None = None) -> list[dict]:
+    """Every recorded check (our own table): student, assignment, notebook, cell, check, score, max_score, passed."""
+    from sqlalchemy import create_engine, select
+    engine = create_engine(db_url)
+    try:
+        if not inspect(engine).has_table(check_results.name):
+            return []
+        t = check_results
+        query = select(t)
+        if assignment:
+            query = query.where(t.c.assignment == assignment)
+        if student:
+            query = query.where(t.c.student == student)
+        with engine.connect() as conn:
+            found = conn.execute(query.order_by(t.c.assignment, t.c.student, t.c.notebook, t.c.position)).mappings().all()
+    finally:
+        engine.dispose()
+    return [{"student": r["student"], "assignment": r["assignment"], "notebook": r["notebook"],
+             "cell": r["grade_cell"], "check": r["check_name"], "score": r["score"], "max_score": r["max_score"],
+             "passed": r["passed"]} for r in found]

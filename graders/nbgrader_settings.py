@@ -14,6 +14,7 @@ from .config import ConfigError, CourseConfig
 from .farm.execute import SandboxedExecute
 from .farm.sanitize import RedactHiddenInputs, RestoreCells
 from .farm.score import CHECKS_SUFFIX, ScoreArtifacts
+from .visibility import ApplyVisibility
 from .feedback import FeedbackExporter, FeedbackOutputs, HideGraderOutputs, SafeOutputs
 from .intake.deadlines import ApplyExtensions
 from .intake.late import CourseLatePenalty, LateNotice
@@ -109,8 +110,11 @@ def apply_settings(c, cfg: CourseConfig, argv=(), remote: bool = False) -> None:
     c.SafeOutputs.language = cfg.language
     c.FeedbackExporter.preprocessors = []       # feedback: FeedbackOutputs below, after GetGrades
     c.FeedbackOutputs.grading_inputs = str(cfg.grading_inputs_dir)
-    c.GenerateFeedback.preprocessors = [GetGrades, LateNotice, ClearHiddenTests, HideGraderOutputs,
+    # what the student may see of each check, and when (VISIBILITY): right after the grades are read
+    c.GenerateFeedback.preprocessors = [GetGrades, ApplyVisibility, LateNotice, ClearHiddenTests, HideGraderOutputs,
                                         FeedbackOutputs, CSSHTMLHeaderPreprocessor]
+    c.ApplyVisibility.config_path = str(cfg.path)
+    c.ApplyVisibility.language = cfg.language
     c.LateNotice.language = cfg.language
     c.LateNotice.policy = {} if late is None else {"penalty_per_day": late.penalty_per_day,
                                                    "max_days_late": late.max_days_late,

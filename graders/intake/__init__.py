@@ -107,6 +107,10 @@ STAFF: dict[str, dict[str, str]] = {
         "ko": "수집하지 못했습니다 ({why}); 다른 학생은 계속 수집했습니다",
         "en": "could not be collected ({why}); the others were",
     },
+    "collect_gone": {
+        "ko": "교환 폴더에서 이 제출이 사라졌거나 더 이상 읽을 수 없습니다",
+        "en": "this submission is no longer in the exchange, or can no longer be read",
+    },
     "refused_symlink": {"ko": "심볼릭 링크", "en": "a symbolic link"},
     "refused_fifo": {"ko": "FIFO(파이프)", "en": "a FIFO (pipe)"},
     "refused_device": {"ko": "장치 파일", "en": "a device file"},

@@ -335,42 +335,107 @@ def collect_from_exchange(cfg: CourseConfig, assignment: str, allow_unverified: 
     if unverified:
         got.notes.append(say(lang, "collect_unverified", who=", ".join(unverified)))
 
-    base = cfg.root / "submitted"
     for student in sorted(by_student):
         got.students.append(student)
         newest = max(by_student[student], key=lambda e: (e.seen, e.rel))
-        claims = [t for t in (newest.claimed_time, _stamp_claim(newest.path)) if t is not None]
-        if claims and min(claims) < newest.seen - BACKDATE_SLACK:
-            got.notes.append(say(lang, "collect_backdated", student=student,
-                                 claimed=min(claims).strftime("%Y-%m-%d %H:%M:%S UTC"),
-                                 seen=newest.seen.strftime("%Y-%m-%d %H:%M:%S UTC")))
-        dest = base / student / assignment
-        have = _submitted_time(dest) if dest.is_dir() else None
-        if have is not None and have >= newest.seen:
-            (got.unchanged if have == newest.seen else got.kept).append(student)
-            continue
-        tmp = base / student / f".{assignment}.collecting-{secrets.token_hex(4)}"
-        try:
-            tree = safecopy.copy_tree(newest.path, tmp)
-            seen = max(newest.seen, _utc_naive(tree.newest_ctime)) if tree.newest_ctime else newest.seen
-            # the student's own timestamp.txt (copied as a file of theirs) is replaced by the exchange's time
-            (tmp / "timestamp.txt").write_text(seen.strftime(TIMESTAMP_FORMAT))
-            if dest.is_symlink() or (dest.exists() and not dest.is_dir()):
-                dest.unlink()
-            elif dest.is_dir():
-                shutil.rmtree(dest)
-            os.replace(tmp, dest)
-        except OSError as exc:              # one student's problem never stops the class
-            got.refused.append((safecopy.shown(newest.rel, 200), say(lang, "collect_failed", why=exc)))
-            continue
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
-        got.times[student] = seen.strftime("%Y-%m-%d %H:%M:%S UTC")
-        if tree.refused:
-            got.skipped[student] = tree.refused
-        (got.updated if have is not None else got.new).append(student)
+        _install(cfg, assignment, student, newest, got)
     return got
+
+
+def _install(cfg: CourseConfig, assignment: str, student: str, entry: Entry, got: Collected) -> bool:
+    """One inbound entry → submitted/<student>/<assignment>/ (regular files only), unless a submission
+    as new or newer is there already; the outcome is noted in `got`.  True when it was copied."""
+    lang = cfg.language
+    claims = [t for t in (entry.claimed_time, _stamp_claim(entry.path)) if t is not None]
+    if claims and min(claims) < entry.seen - BACKDATE_SLACK:
+        got.notes.append(say(lang, "collect_backdated", student=student,
+                             claimed=min(claims).strftime("%Y-%m-%d %H:%M:%S UTC"),
+                             seen=entry.seen.strftime("%Y-%m-%d %H:%M:%S UTC")))
+    base = cfg.root / "submitted"
+    dest = base / student / assignment
+    have = _submitted_time(dest) if dest.is_dir() else None
+    if have is not None and have >= entry.seen:
+        (got.unchanged if have == entry.seen else got.kept).append(student)
+        return False
+    tmp = base / student / f".{assignment}.collecting-{secrets.token_hex(4)}"
+    try:
+        tree = safecopy.copy_tree(entry.path, tmp)
+        seen = max(entry.seen, _utc_naive(tree.newest_ctime)) if tree.newest_ctime else entry.seen
+        # the student's own timestamp.txt (copied as a file of theirs) is replaced by the exchange's time
+        (tmp / "timestamp.txt").write_text(seen.strftime(TIMESTAMP_FORMAT))
+        if dest.is_symlink() or (dest.exists() and not dest.is_dir()):
+            dest.unlink()
+        elif dest.is_dir():
+            shutil.rmtree(dest)
+        os.replace(tmp, dest)
+    except OSError as exc:              # one student's problem never stops the class
+        got.refused.append((safecopy.shown(entry.rel, 200), say(lang, "collect_failed", why=exc)))
+        return False
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    got.times[student] = seen.strftime("%Y-%m-%d %H:%M:%S UTC")
+    if tree.refused:
+        got.skipped[student] = tree.refused
+    (got.updated if have is not None else got.new).append(student)
+    return True
+
+
+SETTLE_SECONDS = 10     # an entry without nbgrader's last file (submission_secret.txt) is taken once this still
+
+
+def inbound_entries(cfg: CourseConfig, assignment: str, allow_unverified: bool = False,
+                    now: float | None = None) -> tuple[list[Entry], list[tuple[str, str]]]:
+    """The assignment's inbound entries whose student id holds and that are complete, each with `seen`
+    (the exchange's time of its last change), oldest first; and the refused ones (what, why).
+
+    Complete: nbgrader's submit writes submission_secret.txt last, so an entry with it is whole; one
+    without (copied in by hand) is taken once nothing in it changed for SETTLE_SECONDS."""
+    import time as _time
+    inbound = course_paths(cfg)["inbound"]
+    if not inbound.is_dir() or inbound.is_symlink():
+        return [], []
+    entries, refused, _ = _scan_inbound(cfg, inbound, assignment, allow_unverified)
+    now = _time.time() if now is None else now
+    ready = []
+    for e in entries:
+        look = safecopy.copy_tree(e.path, None)
+        if not look.newest_ctime:
+            continue
+        try:
+            has_secret = stat.S_ISREG(os.lstat(e.path / "submission_secret.txt").st_mode)
+        except OSError:
+            has_secret = False
+        if not has_secret and now - look.newest_ctime < SETTLE_SECONDS:
+            continue
+        e.seen = _utc_naive(look.newest_ctime)
+        ready.append(e)
+    ready.sort(key=lambda e: (e.seen, e.rel))
+    return ready, refused
+
+
+def collect_entry(cfg: CourseConfig, assignment: str, rel: str, allow_unverified: bool = False) -> Collected:
+    """Collect this one inbound entry (found again and checked again by its shown name), whatever is
+    newer elsewhere in the inbound: the grade-on-submit service grades exactly what it queued."""
+    got = Collected(assignment, 0, [], [], [], [])
+    entries, _ = inbound_entries(cfg, assignment, allow_unverified, now=float("inf"))
+    match = [e for e in entries if e.rel == rel]
+    if not match:
+        got.refused.append((safecopy.shown(rel, 200), say(cfg.language, "collect_gone")))
+        return got
+    entry = match[0]
+    got.submissions, got.students = 1, [entry.claimed]
+    _install(cfg, assignment, entry.claimed, entry, got)
+    return got
+
+
+def submission_secret(entry_path: Path) -> str | None:
+    """nbgrader's submission_secret.txt of an inbound entry (student-written: bounded, plain hex only)."""
+    data = safecopy.read_file(entry_path / "submission_secret.txt", 1024)
+    if isinstance(data, str):
+        return None
+    text = data.decode("ascii", "replace").strip()
+    return text if text and all(c in "0123456789abcdefABCDEF" for c in text) else None
 
 
 def _stamp_claim(entry: Path) -> dt.datetime | None:
