@@ -6,7 +6,7 @@ PIP   := .venv/bin/pip
 STAMP := .stamps
 APT_PACKAGES := bubblewrap postgresql chromium fonts-noto-cjk fonts-noto-color-emoji
 
-.PHONY: watch demo test bench bench-dashboard lab assets release clean-class clean help venv system
+.PHONY: watch demo test bench bench-dashboard lab assets release clean-class clean help venv system gpu gpu-check gpu-wheels
 
 help:
 	@echo "make demo   - set up everything, then release → class submits → autograde → feedback → summary"
@@ -15,6 +15,9 @@ help:
 	@echo "make watch  - grade on submit: watch the exchange, grade each submission, release its feedback (SIGTERM stops)"
 	@echo "make bench  - farm benchmark: 1 and N workers vs plain nbconvert and stock nbgrader, then the dashboard's"
 	@echo "make bench-dashboard - dashboard and CSV export on 300 students x 5 assignments"
+	@echo "make gpu    - on a GPU machine: TensorFlow with CUDA next to the CUDA torch (docs/gpu.md)"
+	@echo "make gpu-check - grade every exercise on cuda and on cpu: equal grades, GPU used (docs/gpu.md)"
+	@echo "make gpu-wheels - download every wheel of the GPU venv into .cache/wheels-gpu (for offline set-up)"
 
 $(STAMP):
 	@mkdir -p $(STAMP)
@@ -75,3 +78,28 @@ bench-dashboard: $(STAMP)/venv
 clean-class:
 	rm -rf submitted/* autograded/* feedback/* gradebook.db dashboard
 	@touch submitted/.gitkeep autograded/.gitkeep feedback/.gitkeep
+
+# ── GPU machines (docs/gpu.md) ──────────────────────────────────────────────
+# make gpu: the default venv, then TensorFlow with CUDA (requirements-gpu.txt) in place of tensorflow-cpu.
+# Both TensorFlow wheels are removed first (they write the same files).  torch's and TensorFlow's CUDA
+# libraries share two folders (cuDNN, NCCL): GPU_CUDNN=torch (default) installs torch's pinned ones again
+# last, GPU_CUDNN=tf keeps TensorFlow's.  From a wheel folder: PIP_NO_INDEX=1 PIP_FIND_LINKS=$$PWD/.cache/wheels-gpu
+GPU_CUDNN ?= torch
+TORCH_SHARED_LIBS = $$($(PY) -c 'from importlib.metadata import requires; print(" ".join(r.split(";")[0].replace(" ", "") for r in requires("torch") if r.startswith(("nvidia-cudnn", "nvidia-nccl"))))')
+
+$(STAMP)/gpu: $(STAMP)/venv requirements-gpu.txt | $(STAMP)
+	@$(PIP) uninstall -q -y tensorflow-cpu tensorflow 2>/dev/null || true
+	@$(PIP) install -q -r requirements-gpu.txt -c requirements.txt
+	@if [ "$(GPU_CUDNN)" = torch ]; then $(PIP) install -q --force-reinstall --no-deps $(TORCH_SHARED_LIBS); fi
+	@$(PIP) check
+	@$(PY) bench/gpu_check.py --frameworks || echo "make gpu: installed; no GPU is visible here to try it on"
+	@touch $@
+
+gpu: $(STAMP)/gpu
+
+gpu-check: $(STAMP)/system $(STAMP)/gpu $(STAMP)/assets
+	@$(PY) bench/gpu_check.py
+
+gpu-wheels: | $(STAMP)
+	@mkdir -p .cache/wheels-gpu
+	@python3 -m pip download -q -d .cache/wheels-gpu -r requirements.txt -r requirements-gpu.txt

@@ -416,6 +416,28 @@ def test_dask_runs_kernels_per_gpu_gradings_on_one_gpu():
     assert not _concurrent(1 / 2, 4, wait=3)               # negative control: halves let only two through
 
 
+# ── bench/gpu_check.py's verdicts ───────────────────────────────────────────
+def _gpu_check_module():
+    import importlib.util
+    path = Path(__file__).resolve().parent.parent / "bench" / "gpu_check.py"
+    spec = importlib.util.spec_from_file_location("gpu_check", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_gpu_check_compares_check_by_check_and_refuses_without_a_gpu():
+    check = _gpu_check_module()
+    a = {"points": {"ref": {"layers": 3.0, "trained": 1.0}, "wrong": {"layers": 0.0}}}
+    assert check.compare(a, a, ["ref", "wrong"]) == []
+    b = {"points": {"ref": {"layers": 3.0, "trained": 0.0}}}                 # negative control
+    assert check.compare(a, b, ["ref", "wrong"]) == ["ref.trained: 1.0 vs 0.0", "wrong: not graded on the second device"]
+    if not devices.visible_gpus():
+        proc = subprocess.run([sys.executable, str(Path(check.__file__)), "--only", "keras_mnist"],
+                              capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 2 and "no NVIDIA GPU is visible here" in proc.stderr, proc.stderr[-2000:]
+
+
 # ── on a GPU machine ────────────────────────────────────────────────────────
 def _no_cuda() -> str | None:
     if not devices.visible_gpus():

@@ -131,6 +131,9 @@ def kernel_env(spec: SandboxSpec, sandboxed: bool = True) -> dict:
         "CUDA_VISIBLE_DEVICES": _cuda_devices(spec),
     }
     if spec.gpu:
+        # TensorFlow maps nearly all of a GPU's memory by default: kernels sharing one GPU
+        # (GPU['kernels_per_gpu']) take what they use instead
+        env["TF_FORCE_GPU_ALLOW_GROWTH"] = "true"
         library_path = devices.machine_library_path()
         if library_path:
             env["LD_LIBRARY_PATH"] = library_path
