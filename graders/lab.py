@@ -13,8 +13,8 @@ never runs students as root.  Started by root, `--student ID` runs the server th
 JupyterHub with the docker-stacks images does: as `jovyan` with JUPYTERHUB_USER=ID, in a
 bubblewrap container (user, PID and IPC namespaces, no capabilities) that sees the
 system, Python, the public course helper, the student's own folder (as /home/jovyan) and
-of the exchange only the course's outbound (read-only) and, as its inbound, the student's
-own inbound/<student>/ — not the course root, the gradebook, other students' folders or
+of the exchange only the course's outbound and feedback (read-only) and, as its inbound, the
+student's own inbound/<student>/ — not the course root, the gradebook, other students' folders or
 their submissions.  JUPYTERHUB_USER names the student, but collect does not believe a name:
 a submission is taken only if it is named for the inbound folder it was found in.
 Started by anyone else, the server runs as that user, who must be the student (or
@@ -75,8 +75,16 @@ def hub_container(cmd: list[str], cfg: CourseConfig, student: str, home: Path, r
     from .intake.exchange import course_paths, make_inbound_folders
     paths = course_paths(cfg)
     own_inbound = make_inbound_folders(cfg, [student])[1][0]
+    # feedback/ read-only, as nbgrader makes it (o+x, not o+r): a student reaches a page only by the
+    # name made from their own submission's secret (Fetch Feedback), and cannot list the others
+    feedback = paths["course"] / "feedback"
+    if not feedback.is_dir() or feedback.is_symlink():
+        if feedback.is_symlink():
+            feedback.unlink()
+        feedback.mkdir(mode=0o711)
+        os.chmod(feedback, 0o711)
     args += ["--tmpfs", str(paths["root"]), "--ro-bind", str(paths["outbound"]), str(paths["outbound"]),
-             "--bind", str(own_inbound), str(paths["inbound"])]
+             "--bind", str(own_inbound), str(paths["inbound"]), "--ro-bind", str(feedback), str(feedback)]
     env = {"PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin", "HOME": HUB_HOME,
            "USER": HUB_ACCOUNT, "LOGNAME": HUB_ACCOUNT, "JUPYTERHUB_USER": student, "LANG": "C.UTF-8",
            "PYTHONPATH": PUBLIC_CODE, "DLCOURSE_DATA": PUBLIC_DATA, "DLCOURSE_LANG": cfg.language,

@@ -204,3 +204,35 @@ def build(data: GradebookData, now: dt.datetime | None = None, threshold: float 
         at_risk=at_risk(rows, data, threshold), per_day=per_day(data),
         n_submissions=len(data.submissions), n_late=sum(1 for s in data.submissions.values() if s.late),
         n_missing=sum(s.missing for s in summaries))
+
+
+# ── the grade-on-submit service ─────────────────────────────────────────────
+@dataclass
+class WatchSummary:
+    counts: dict                    # state -> rows
+    latency: dict                   # last hour, submit → feedback: n, p50, p95, max (s)
+    failures: list                  # the newest failed rows (student, assignment, finished_at, error)
+    service: dict | None            # host, pid, started_at, heartbeat_at, stopped_at
+    running: bool                   # heartbeat within the last minute and not stopped
+    waiting_oldest_s: float | None  # how long the oldest waiting submission has waited
+
+
+def watch_summary(watch: dict | None, now: dt.datetime) -> WatchSummary | None:
+    """What the dashboard shows of the service; `now` naive UTC."""
+    if not watch:
+        return None
+    from ..watch.queue import latency_stats
+    rows = watch["rows"]
+    counts: dict = {}
+    for r in rows:
+        counts[r["state"]] = counts.get(r["state"], 0) + 1
+    failed = sorted((r for r in rows if r["state"] == "failed"), key=lambda r: r.get("finished_at") or now,
+                    reverse=True)[:10]
+    svc = watch.get("service")
+    running = bool(svc and svc.get("stopped_at") is None and (now - svc["heartbeat_at"]).total_seconds() < 60)
+    waiting = [r["submitted_at"] for r in rows if r["state"] == "waiting"]
+    return WatchSummary(counts=counts, latency=latency_stats(rows, now), running=running, service=svc,
+                        failures=[{"student": r["student"], "assignment": r["assignment"],
+                                   "finished_at": r.get("finished_at"), "error": (r.get("error") or "")[:300]}
+                                  for r in failed],
+                        waiting_oldest_s=(now - min(waiting)).total_seconds() if waiting else None)

@@ -130,7 +130,19 @@ def _read(cfg, conn) -> GradebookData:
     zone = next((a.due_zone for a in cfg.assignments.values() if a.due_zone is not None), dt.timezone.utc)
     return GradebookData(course_id=cfg.course_id, students=students, assignments=assignments,
                          submissions=submissions, checks=checks, check_level=level, display_tz=zone,
-                         source=safe_url(cfg.db_url))
+                         source=safe_url(cfg.db_url), extra={"watch": _watch(conn, tables)})
+
+
+def _watch(conn, tables) -> dict | None:
+    """The grade-on-submit service's queue and service row (graders/watch/queue.py), if it ever ran."""
+    from sqlalchemy import select
+
+    from ..watch.queue import queue, service
+    if queue.name not in tables:
+        return None
+    rows = [dict(r) for r in conn.execute(select(queue).order_by(queue.c.id)).mappings().all()]
+    svc = conn.execute(select(service)).mappings().first() if service.name in tables else None
+    return {"rows": rows, "service": dict(svc) if svc else None}
 
 
 def _students(conn) -> list[str]:

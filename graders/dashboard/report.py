@@ -77,11 +77,13 @@ def render(board: Dashboard, lang: str = "ko", extra_links: dict | None = None) 
             for a in data.assignments if a.due is not None]
     figures = {s.info.name: plots.distribution(s.scores, s.info.max_score) for s in board.summaries}
     offset = dt.datetime.now(tz).strftime("%z")
+    from .analysis import watch_summary
+    watch = watch_summary(data.extra.get("watch"), board.now)
     from markupsafe import Markup
     return _env().get_template("dashboard.html.j2").render(
         script=Markup(LANG_TOGGLE_JS), csp=CSP, b=board, d=data, lang=lang, local=local, tz_name=f"UTC{offset[:3]}:{offset[3:]}" if offset else "UTC",
         figures=figures, timeline=plots.timeline(board.per_day, dues), cjk=plots.cjk_font() is not None,
-        links=extra_links or {})
+        links=extra_links or {}, watch=watch)
 
 
 def build_html(cfg, lang: str | None = None, now: dt.datetime | None = None,

@@ -1,0 +1,287 @@
+"""Grade on submit (`python -m graders watch`): the service as students and staff meet it.
+
+Students submit with nbgrader's own exchange classes (graders/watch/simulate.py: a private view of
+the exchange as a hub mounts it) or through JupyterLab in headless Chromium; the service grades
+through the real farm (sandboxed kernels) and releases feedback through nbgrader's feedback
+exchange; students fetch it with nbgrader's Fetch Feedback.  The quiz is the assignment here (it
+grades in seconds); its visibility is set so that one question opens after the due date and one
+is for staff only.  Times that decide visibility come from the service's clock, given by the test.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from conftest import REPO, load_config, make_course, run_cli
+
+QUIZ = "concepts_quiz"
+DUE = "2099-12-20 23:59:00+09:00"
+AFTER_DUE = dt.datetime(2099, 12, 21, 0, 30, tzinfo=dt.timezone(dt.timedelta(hours=9)))
+OPENS_LATER, STAFF_ONLY = "q12", "q16"
+
+
+def _config(exchange: Path, **watch) -> str:
+    settings = {"workers": 1, "poll_seconds": 0.5, "max_per_hour": None, "stop_grace_s": 30, **watch}
+    return (f"EXCHANGE_DIR = {str(exchange)!r}\n"
+            f"ASSIGNMENTS[{QUIZ!r}]['due'] = {DUE!r}\n"
+            f"ASSIGNMENTS[{QUIZ!r}]['visibility'] = {{{OPENS_LATER!r}: 'after_due', {STAFF_ONLY!r}: 'hidden'}}\n"
+            f"WATCH = {settings!r}\n"
+            "SANDBOX = {**SANDBOX, 'memory_gb': 6, 'prestart': False}\n")
+
+
+@pytest.fixture
+def quiz_course(tmp_path):
+    """A course whose quiz is released into a fresh exchange (a factory: WATCH settings as keywords)."""
+    def make(**watch):
+        exchange = tmp_path / "exchange"
+        root = make_course(tmp_path / "course", _config(exchange, **watch))
+        run_cli(["release", QUIZ], root)
+        run_cli(["exchange", "release", QUIZ], root)
+        return load_config(root / "course_config.py")
+    return make
+
+
+def _answers(student: str, mistakes: str | None = None) -> dict:
+    from graders.exercises.concepts_quiz import students as quiz_class
+    answers = dict(quiz_class.REFERENCE)
+    if mistakes:
+        answers.update(quiz_class.MISTAKES[mistakes])
+    return quiz_class.answers_for(student, answers)
+
+
+def _notebook(cfg, student: str, mistakes: str | None = None):
+    from graders.demo import fill
+    nb = nbformat.read(cfg.root / "release" / QUIZ / f"{QUIZ}.ipynb", as_version=4)
+    return {QUIZ: fill(nb, _answers(student, mistakes))}
+
+
+def _student(cfg, name: str, tmp: Path):
+    from graders.watch.simulate import SimStudent
+    return SimStudent(cfg, name, tmp / "homes" / name)
+
+
+def _drain(cfg, clock=None, log=None):
+    """Run the service until nothing is left to do (in this process: its grader processes are real)."""
+    from graders.watch.service import Service
+    lines = []
+    kw = {"clock": clock} if clock else {}
+    status = Service(cfg, drain=True, log=lines.append, **kw).run()
+    assert status == 0, "\n".join(lines)
+    return lines
+
+
+def _rows(cfg):
+    from graders.watch.queue import Queue
+    q = Queue(cfg.db_url)
+    try:
+        return q.rows()
+    finally:
+        q.close()
+
+
+def _text(path: Path) -> str:
+    from bs4 import BeautifulSoup
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser").get_text(" ")
+
+
+def _quiz_points(cfg) -> dict:
+    return dict(cfg.assignment(QUIZ).points)
+
+
+def _total(text: str):
+    m = re.search(rf"{QUIZ} \(Score: ([\d.]+) / ([\d.]+)\)", text)
+    assert m, text[:500]
+    return float(m.group(1)), float(m.group(2))
+
+
+def _gradebook_total(cfg, student: str) -> float:
+    from graders import gradebook
+    return sum(r["score"] for r in gradebook.scores(cfg.db_url, assignment=QUIZ, student=student))
+
+
+# ── newest wins; feedback as VISIBILITY allows, and again after the due date ──
+def test_newest_submission_wins_and_feedback_opens_after_the_due_date(quiz_course, tmp_path):
+    cfg = quiz_course()
+    kim, lee = _student(cfg, "kim", tmp_path), _student(cfg, "lee", tmp_path)
+    # kim hands in a paper with mistakes, then the right one before the service sees either; lee once
+    first = kim.submit(QUIZ, _notebook(cfg, "kim", "frameworks_mixed"))
+    time.sleep(1.1)                                   # nbgrader's timestamps: a newer one is later
+    kim.submit(QUIZ, _notebook(cfg, "kim"))
+    lee.submit(QUIZ, _notebook(cfg, "lee", "frameworks_mixed"))
+    _drain(cfg)
+
+    rows = {(r["student"], r["entry"].split("/")[-1] == first.name): r for r in _rows(cfg)}
+    assert rows[("kim", True)]["state"] == "superseded" and rows[("kim", True)]["graded"] == 0
+    assert rows[("kim", False)]["state"] == "done" and rows[("kim", False)]["graded"] == 1
+    assert rows[("lee", False)]["state"] == "done"
+    points = _quiz_points(cfg)
+    full = sum(points.values())
+    assert _gradebook_total(cfg, "kim") == pytest.approx(full)       # the newest (right) paper was graded
+    assert _gradebook_total(cfg, "lee") < full                       # control: lee's mistakes cost points
+
+    # Fetch Feedback: the visible checks, q12 only as "graded, opens after the due date", q16 not at all
+    pages = kim.fetch_feedback(QUIZ)
+    assert len(pages) == 1, pages                                    # only the graded (newest) submission
+    text = _text(pages[0])
+    assert "q13" in text and "해설" in text
+    assert f"⏳ {OPENS_LATER}" in text and "마감" in text
+    assert f"{OPENS_LATER} (" not in text                            # no points or message of q12 yet
+    assert f"{STAFF_ONLY} (" not in text and "⏳ " + STAFF_ONLY not in text
+    shown, shown_max = _total(text)
+    assert shown_max == pytest.approx(full - points[OPENS_LATER] - points[STAFF_ONLY])
+    assert shown == pytest.approx(shown_max)
+    # the student's view of `scores` follows the same rule; the gradebook keeps everything
+    seen = json.loads(run_cli(["scores", "--student", "kim", "--as-student", "--json"], cfg.root).stdout)
+    by_check = {r["check"]: r for r in seen}
+    assert STAFF_ONLY not in by_check and by_check[OPENS_LATER]["score"] is None
+    assert by_check["q13"]["score"] == points["q13"]
+
+    # after the due date: the feedback is made again (not the grading) and shows q12, never q16
+    lines = _drain(cfg, clock=lambda: AFTER_DUE)
+    assert any(l.startswith("↻ concepts_quiz/kim") for l in lines), lines
+    assert all(r["graded"] <= 1 for r in _rows(cfg))
+    text = _text(kim.fetch_feedback(QUIZ)[0])
+    assert f"{OPENS_LATER} (" in text and f"⏳ {OPENS_LATER}" not in text
+    assert f"{STAFF_ONLY} (" not in text
+    assert _total(text) == pytest.approx((full - points[STAFF_ONLY],) * 2)
+
+    # staff see the queue on the dashboard
+    from bs4 import BeautifulSoup
+
+    from graders.dashboard.report import build_html
+    page = BeautifulSoup(build_html(cfg), "html.parser")
+    assert page.select_one("#watch-done")["data-value"] == "2"
+    assert page.select_one("#watch-superseded")["data-value"] == "1"
+    assert float(page.select_one("#watch-p50")["data-value"]) > 0
+
+
+# ── the rate limit, and round robin around a held student ───────────────────
+def test_rate_limit_holds_the_third_grading_of_an_hour_and_says_why(quiz_course, tmp_path):
+    cfg = quiz_course(max_per_hour=2)
+    kim, lee = _student(cfg, "kim", tmp_path), _student(cfg, "lee", tmp_path)
+    for _ in range(2):
+        kim.submit(QUIZ, _notebook(cfg, "kim", "frameworks_mixed"))
+        _drain(cfg)
+    third = kim.submit(QUIZ, _notebook(cfg, "kim"))
+    lee.submit(QUIZ, _notebook(cfg, "lee"))
+    lines = _drain(cfg)
+    rows = _rows(cfg)
+    held = [r for r in rows if r["entry"].endswith(third.name)][0]
+    assert held["state"] == "waiting" and held["waiting_for"] == "rate_limit", held
+    assert [r["state"] for r in rows if r["student"] == "lee"] == ["done"]     # lee is not held up by kim
+    assert any(l.startswith("⏸ concepts_quiz/kim") for l in lines), lines
+    # kim's Fetch Feedback of the third submission says why it waits, and until when
+    pages = kim.fetch_feedback(QUIZ)
+    notice = [p for p in pages if "채점 대기 중" in p.read_text(encoding="utf-8")]
+    assert len(notice) == 1 and "1시간에 최대 2번" in _text(notice[0]), pages
+    assert _gradebook_total(cfg, "kim") < sum(_quiz_points(cfg).values())      # still the older grade
+
+    # an hour after the first grading the third is graded, on its own submission time
+    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=61)
+    _drain(cfg, clock=lambda: later)
+    held = [r for r in _rows(cfg) if r["entry"].endswith(third.name)][0]
+    assert held["state"] == "done" and held["graded"] == 1
+    assert _gradebook_total(cfg, "kim") == pytest.approx(sum(_quiz_points(cfg).values()))
+    assert "채점 대기 중" not in kim.fetch_feedback(QUIZ)[-1].read_text(encoding="utf-8")
+
+
+# ── kill -9 mid-grade, restart: nothing lost, nothing graded twice ──────────
+def _watch_proc(cfg, *args, log: Path):
+    return subprocess.Popen([sys.executable, "-m", "graders", "--config", str(cfg.path), "watch", *args],
+                            cwd=cfg.root, env={**os.environ, "PYTHONPATH": str(REPO)},
+                            stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _children(pid: int) -> set[int]:
+    try:
+        return {int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
+    except OSError:
+        return set()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _wait_for(predicate, timeout: float, what: str, log: Path | None = None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = predicate()
+        if got:
+            return got
+        time.sleep(0.1)
+    raise AssertionError(f"{what} within {timeout} s" + (f"\n{log.read_text()[-3000:]}" if log else ""))
+
+
+def test_kill_9_mid_grade_then_restart_grades_each_submission_once(quiz_course, tmp_path):
+    cfg = quiz_course()
+    people = ["kim", "lee", "park"]
+    for name in people:
+        _student(cfg, name, tmp_path).submit(QUIZ, _notebook(cfg, name))
+    log = tmp_path / "watch1.log"
+    proc = _watch_proc(cfg, log=log)
+    try:
+        grading = _wait_for(lambda: [r for r in _rows(cfg) if r["state"] == "grading"], 300,
+                            "no submission was being graded", log)
+        family = _children(proc.pid) | {c for p in _children(proc.pid) for c in _children(p)}
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    killed_id = grading[0]["id"]
+    # the grader processes (and their kernels) die with the service: nothing grades on unseen
+    _wait_for(lambda: not any(_alive(p) for p in family), 60, f"processes {family} outlived the service")
+    assert {r["id"]: r["state"] for r in _rows(cfg)}[killed_id] == "grading"      # as the kill left it
+
+    restart = run_cli(["watch", "--drain"], cfg.root)          # the lock died with the killed service
+    rows = _rows(cfg)
+    assert sorted(r["student"] for r in rows) == people                          # one row each, none lost
+    assert all(r["state"] == "done" and r["graded"] == 1 for r in rows), rows     # each graded to the end once
+    assert {r["id"]: r["attempts"] for r in rows}[killed_id] == 2
+    full = sum(_quiz_points(cfg).values())
+    for name in people:
+        assert _gradebook_total(cfg, name) == pytest.approx(full)
+        text = _text(_student(cfg, name, tmp_path).fetch_feedback(QUIZ)[0])
+        assert "q13" in text
+    assert "queue: waiting 0 · grading 0 · done 3" in restart.stdout, restart.stdout
+
+
+# ── one service per course; SIGTERM stops it cleanly ─────────────────────────
+def test_a_second_service_refuses_to_run_and_sigterm_stops_the_first(quiz_course, tmp_path):
+    cfg = quiz_course()
+    log = tmp_path / "watch1.log"
+    first = _watch_proc(cfg, log=log)
+    try:
+        _wait_for(lambda: "watching" in log.read_text(), 180, "the first service did not start", log)
+        second = run_cli(["watch", "--drain"], cfg.root, check=False)
+        assert second.returncode == 3, second.stdout + second.stderr
+        assert "already running" in second.stderr and f"pid {first.pid}" in second.stderr, second.stderr
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(timeout=120) == 0, log.read_text()[-3000:]
+    finally:
+        if first.poll() is None:
+            os.killpg(first.pid, signal.SIGKILL)
+    assert "stopped" in log.read_text()
+    # control: with the first one gone, a service runs
+    again = run_cli(["watch", "--drain"], cfg.root, check=False)
+    assert again.returncode == 0, again.stdout + again.stderr
+    from graders.watch.queue import Queue
+    q = Queue(cfg.db_url)
+    try:
+        assert q.service_row(cfg.course_id)["stopped_at"] is not None
+    finally:
+        q.close()
