@@ -285,3 +285,190 @@ def test_a_second_service_refuses_to_run_and_sigterm_stops_the_first(quiz_course
         assert q.service_row(cfg.course_id)["stopped_at"] is not None
     finally:
         q.close()
+
+
+# ── a student in JupyterLab (headless Chromium): submit, then Fetch Feedback ─
+def test_student_submits_in_jupyterlab_and_fetches_feedback_before_and_after_the_due_date(quiz_course, tmp_path,
+                                                                                             page):
+    from conftest import screenshot
+    from test_lab import _open_nbgrader_panel, _start_lab, _stop, _wait_ready
+
+    cfg = quiz_course()
+    student = "kim"
+    lab, base, token = _start_lab(cfg.root, "--student", student, log=tmp_path / "lab.log")
+    try:
+        _wait_ready(lab, base, token, tmp_path / "lab.log")
+        _open_nbgrader_panel(page, base, token, "Assignment List")
+        released = page.wait_for_selector(f"#released_assignments_list .list_item:has-text('{QUIZ}')")
+        released.query_selector("button:has-text('Fetch')").click()
+        page.wait_for_selector(f"#fetched_assignments_list .list_item:has-text('{QUIZ}')")
+        fetched = cfg.root / ".lab" / student / QUIZ / f"{QUIZ}.ipynb"
+        nbformat.write(_notebook(cfg, student)[QUIZ], fetched)        # the student's answers, saved
+        page.click("#fetched_assignments_list button:has-text('Submit')")
+        submitted = page.wait_for_selector(f"#submitted_assignments_list .list_item:has-text('{QUIZ}')")
+        assert "UTC" in submitted.inner_text()
+
+        _drain(cfg)                                            # the service grades it and releases feedback
+
+        def fetch_feedback() -> str:
+            page.click("#refresh_assignments_list")
+            page.wait_for_selector("#submitted_assignments_list :text('feedback available to fetch')", timeout=60_000)
+            page.click("#submitted_assignments_list button:has-text('Fetch Feedback')")
+            page.wait_for_selector("#submitted_assignments_list :text('view feedback')", timeout=60_000)
+            pages = sorted((cfg.root / ".lab" / student / QUIZ / "feedback").glob("*/*.html"))
+            assert len(pages) == 1, pages
+            viewer = page.context.new_page()
+            try:
+                viewer.goto(pages[0].as_uri())
+                screenshot(viewer, f"watch_feedback_{len(seen)}")
+                return viewer.inner_text("body")
+            finally:
+                viewer.close()
+
+        seen: list[str] = []
+        seen.append(fetch_feedback())
+        before = seen[0]
+        points = _quiz_points(cfg)
+        assert "q13" in before and "해설" in before
+        assert f"⏳ {OPENS_LATER}" in before and f"{OPENS_LATER} (" not in before
+        assert f"{STAFF_ONLY} (" not in before
+
+        _drain(cfg, clock=lambda: AFTER_DUE)                   # the due date passed: feedback made again
+        seen.append(fetch_feedback())
+        after = seen[1]
+        assert f"{OPENS_LATER} (" in after and f"⏳ {OPENS_LATER}" not in after
+        assert f"{STAFF_ONLY} (" not in after
+        full = sum(points.values())
+        assert _total(after) == pytest.approx((full - points[STAFF_ONLY],) * 2)
+    finally:
+        _stop(lab)
+
+
+# ── the rules alone (no kernels) ────────────────────────────────────────────
+T0 = dt.datetime(2026, 12, 4, 14, 0)          # naive UTC, like the queue's times
+
+
+def _queue(tmp_path):
+    from graders.watch.queue import Queue
+    return Queue(f"sqlite:///{tmp_path / 'q.db'}")
+
+
+def test_queue_round_robin_serves_the_student_served_longest_ago_first(tmp_path):
+    q = _queue(tmp_path)
+    try:
+        # kim handed in three assignments first; lee and park one each, later
+        for i, a in enumerate(["keras_mnist", "pytorch_mnist", "concepts_quiz"]):
+            q.notice(a, "kim", "exchange", f"kim/{a}", T0 + dt.timedelta(seconds=i), T0)
+        q.notice("keras_mnist", "lee", "exchange", "lee/k", T0 + dt.timedelta(seconds=10), T0)
+        q.notice("keras_mnist", "park", "exchange", "park/k", T0 + dt.timedelta(seconds=20), T0)
+        order = []
+        for step in range(5):
+            job = q.next_job(T0 + dt.timedelta(minutes=step), None, set())
+            order.append(job.student)
+            q.finish(job.id, True, T0 + dt.timedelta(minutes=step, seconds=30))
+        assert order == ["kim", "lee", "park", "kim", "kim"]
+        assert q.next_job(T0 + dt.timedelta(minutes=9), None, set()) is None
+    finally:
+        q.close()
+
+
+def test_queue_newest_wins_and_one_grading_per_student_assignment_at_once(tmp_path):
+    q = _queue(tmp_path)
+    try:
+        assert q.notice("a1", "kim", "exchange", "e1", T0, T0) == "waiting"
+        job = q.next_job(T0, None, set())                              # e1 is being graded …
+        assert q.notice("a1", "kim", "exchange", "e2", T0 + dt.timedelta(seconds=5), T0) == "waiting"
+        # … so e2 waits for it (never two gradings of one student's assignment at once)
+        assert q.next_job(T0, None, {("a1", "kim")}) is None
+        assert q.notice("a1", "kim", "exchange", "e3", T0 + dt.timedelta(seconds=9), T0) == "waiting"
+        # an older entry seen late is recorded, never graded
+        assert q.notice("a1", "kim", "exchange", "e0", T0 - dt.timedelta(seconds=9), T0) == "superseded"
+        assert q.notice("a1", "kim", "exchange", "e3", T0 + dt.timedelta(seconds=9), T0) is None   # once only
+        q.finish(job.id, True, T0)
+        nxt = q.next_job(T0, None, set())
+        assert nxt.entry == "e3"
+        states = {r["entry"]: r["state"] for r in q.rows()}
+        assert states == {"e1": "done", "e2": "superseded", "e3": "grading", "e0": "superseded"}
+    finally:
+        q.close()
+
+
+def test_queue_recover_after_a_crash_and_give_up_after_three_deaths(tmp_path):
+    q = _queue(tmp_path)
+    try:
+        q.notice("a1", "kim", "exchange", "e1", T0, T0)
+        for attempt in range(1, 4):
+            job = q.next_job(T0, None, set())
+            assert job.attempts == attempt
+            failed = q.recover(T0)                                     # the service died mid-grade
+        assert [j.entry for j in failed] == ["e1"]
+        assert q.rows()[0]["state"] == "failed" and "3 times" in q.rows()[0]["error"]
+        # a clean stop (SIGTERM) does not count as an attempt
+        q.notice("a1", "lee", "exchange", "l1", T0, T0)
+        job = q.next_job(T0, None, set())
+        q.release(job.id)
+        assert [r["attempts"] for r in q.rows() if r["student"] == "lee"] == [0]
+    finally:
+        q.close()
+
+
+def test_rate_limit_counts_gradings_started_in_the_last_hour(tmp_path):
+    q = _queue(tmp_path)
+    try:
+        for i in range(3):
+            q.notice("a1", "kim", "exchange", f"e{i}", T0 + dt.timedelta(minutes=i), T0)
+            job = q.next_job(T0 + dt.timedelta(minutes=i), 2, set())
+            if i < 2:
+                assert job is not None
+                q.finish(job.id, True, T0 + dt.timedelta(minutes=i, seconds=20))
+            else:
+                assert job is None                                     # the third in the hour waits
+        row = q.rows()[-1]
+        assert row["waiting_for"] == "rate_limit" and row["not_before"] == T0 + dt.timedelta(hours=1)
+        assert q.next_job(T0 + dt.timedelta(minutes=59), 2, set()) is None
+        assert q.next_job(T0 + dt.timedelta(hours=1, seconds=1), 2, set()).entry == "e2"
+        # control: without a limit it would have gone at once
+        q.notice("a1", "lee", "exchange", "l0", T0, T0)
+        assert q.next_job(T0, None, set()).student == "lee"
+    finally:
+        q.close()
+
+
+def test_visibility_follows_each_students_own_due_date(tmp_path):
+    from graders.visibility import FULL, NONE, RAN, shown
+    root = make_course(tmp_path / "course", f"ASSIGNMENTS['keras_mnist']['due'] = '2030-01-10 23:59:00+09:00'\n"
+                                            "EXTENSIONS = {'late1': {'keras_mnist': '2030-01-12 23:59:00+09:00'}}\n"
+                                            "ASSIGNMENTS['keras_mnist']['visibility'] = {'loss': 'hidden'}\n")
+    cfg = load_config(root / "course_config.py")
+    kst = dt.timezone(dt.timedelta(hours=9))
+    before, between, after = (dt.datetime(2030, 1, d, 12, 0, tzinfo=kst) for d in (9, 11, 13))
+    assert shown(cfg, "keras_mnist", "kim", "hidden_accuracy", before) == RAN          # the default policy
+    assert shown(cfg, "keras_mnist", "kim", "hidden_accuracy", between) == FULL
+    assert shown(cfg, "keras_mnist", "late1", "hidden_accuracy", between) == RAN       # extension: still closed
+    assert shown(cfg, "keras_mnist", "late1", "hidden_accuracy", after) == FULL
+    assert shown(cfg, "keras_mnist", "kim", "layers", before) == FULL
+    assert shown(cfg, "keras_mnist", "kim", "loss", after) == NONE
+
+
+@pytest.mark.parametrize("extra, setting", [
+    ("VISIBILITY = {'hidden_acuracy': 'after_due'}\n", "VISIBILITY['hidden_acuracy']"),
+    ("VISIBILITY = {'hidden_accuracy': 'later'}\n", "VISIBILITY['hidden_accuracy']"),
+    ("ASSIGNMENTS['keras_mnist']['visibility'] = {'q12': 'hidden'}\n", "ASSIGNMENTS['keras_mnist']['visibility']['q12']"),
+    ("WATCH = {'worker': 2}\n", "WATCH['worker']"),
+    ("WATCH = {'max_per_hour': 0}\n", "WATCH['max_per_hour']"),
+    ("WATCH = {'scheduler': 'gpu-box'}\n", "WATCH['scheduler']"),
+])
+def test_a_wrong_visibility_or_watch_setting_stops_with_its_name(tmp_path, extra, setting):
+    from graders.config import ConfigError
+    root = make_course(tmp_path / "course", extra)
+    with pytest.raises(ConfigError) as err:
+        load_config(root / "course_config.py")
+    assert setting in str(err.value) and "Fix:" in str(err.value)
+
+
+def test_the_rate_limit_notice_escapes_what_it_shows():
+    from graders.watch.notices import rate_limit_page
+    page = rate_limit_page("ko", "<script>alert(1)</script>", "nb", "2026-12-04 14:00", "15:00", 6)
+    assert "<script>alert" not in page and "&lt;script&gt;" in page
+    import html
+    assert "script-src 'none'" in html.unescape(page)
