@@ -396,6 +396,23 @@ def _meet(key: str) -> bool:
         return False
 
 
+def test_dask_grading_on_a_cpu_worker_with_auto_and_cuda(released, dask_cluster):
+    """Through a real `dask scheduler`/`dask worker` (conftest): 'auto' grades on a worker offering no GPU,
+    the kernel without one; 'cuda' is refused with the fix, since no worker offers 'GPU'."""
+    import json
+    root = _with_device(released, "auto")
+    proc = run_cli(["autograde", "keras_mnist", "--scheduler", dask_cluster["address"], "--force", "--quiet"], root,
+                   check=False, env=NO_GPU)
+    assert proc.returncode == 0 and "graded 1/1" in proc.stdout, proc.stdout[-2000:] + proc.stderr[-2000:]
+    run = json.loads((root / "autograded/ref/keras_mnist/keras_mnist.checks.json").read_text())["run"]
+    assert run["worker"] in dask_cluster["workers"] and run["gpu"] is False and run["cuda_visible_devices"] == "", run
+    root = _with_device(released, "cuda")
+    proc = run_cli(["autograde", "keras_mnist", "--scheduler", dask_cluster["address"], "--force", "--quiet"], root,
+                   check=False, env=NO_GPU)
+    assert proc.returncode == 2 and "offers 'GPU'" in proc.stderr and "--resources" in proc.stderr, \
+        (proc.returncode, proc.stdout[-2000:], proc.stderr[-2000:])
+
+
 def _concurrent(gpu_share: float, n: int, wait: float) -> bool:
     """Do `n` tasks each asking for `gpu_share` of one GPU run at once on a worker offering GPU=1?
     (An in-process worker: the tasks meet at a barrier of this process.)"""

@@ -246,6 +246,9 @@ def autograde_many(cfg: CourseConfig, assignments: list[str], students: list[str
         slowest[assignment] = max(slowest.get(assignment, 0.0), sec)
     jobs.sort(key=lambda j: (-slowest[j[0]], j[0], -seconds[j]))
     title = assignments[0] if len(assignments) == 1 else f"{len(assignments)} assignments"
+    if scheduler and jobs:       # the cluster can run them (grading slots, a GPU for 'cuda'): else say so now
+        from .remote import resources_for
+        resources_for(scheduler, cfg.device, cfg.gpu.kernels_per_gpu)
     # per-notebook work folders live under one batch folder, removed at the end whatever happens
     with tempfile.TemporaryDirectory(prefix="dlcourse-batch-") as work_root:
         with _progress(title, total, progress) as (bar, task):
