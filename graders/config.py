@@ -316,36 +316,6 @@ MEMORY_RESERVE_GB = 2.0            # kept for the grader and the system: at leas
 MIN_MEMORY_GB = 4                  # the smallest SANDBOX['memory_gb'] (importing torch)
 
 
-def check_memory_budget(cfg: CourseConfig, workers: int, total_bytes: int | None = None) -> None:
-    """Refuse `workers` kernels of SANDBOX['memory_gb'] each that together need more than this machine's
-    memory less a reserve: the cgroups would promise memory the machine does not have, and the machine's
-    own OOM killer, not the per-kernel limit, would pick what dies (perhaps the grader)."""
-    if total_bytes is None:
-        from .farm.sandbox import machine_memory_bytes
-        total_bytes = machine_memory_bytes()
-    if not total_bytes:
-        return                         # unknown (no /proc/meminfo): nothing to compare with
-    gib = 2**30
-    total = total_bytes / gib
-    reserve = max(MEMORY_RESERVE_GB, 0.10 * total)
-    usable = total - reserve
-    memory_gb = float(cfg.sandbox.memory_gb)
-    need = max(1, int(workers)) * memory_gb
-    if need <= usable:
-        return
-    fits = int(usable // memory_gb) if memory_gb > 0 else 0
-    processes = "grader process" if workers == 1 else "grader processes"
-    per_worker = usable / max(1, workers)
-    fixes = [f"run at most {fits} --workers here"] if fits >= 1 else []
-    if per_worker >= MIN_MEMORY_GB:
-        fixes.append(f"lower SANDBOX['memory_gb'] to at most {per_worker:.1f}")
-    fixes.append("grade on a machine with more memory" if fits < 1 else "")
-    fix = ", or ".join(f for f in fixes if f)
-    _fail(cfg.path, "SANDBOX['memory_gb']",
-          f"{workers} {processes} × {memory_gb:g} GiB = {need:g} GiB of kernel memory is more than this machine's "
-          f"{total:.1f} GiB less a reserve of {reserve:.1f} GiB for the grader and the system ({usable:.1f} GiB)", fix)
-
-
 def _read_due(path: Path, where: str, due: str | None):
     """(naive UTC, time zone written) of a due string; a string nbgrader cannot read stops here."""
     if not due:

@@ -31,7 +31,8 @@ import pytest
 from traitlets.config import Config
 
 from conftest import run_cells
-from graders.config import ConfigError, check_memory_budget
+from graders.config import ConfigError
+from graders.farm.sandbox import check_memory_budget
 from graders.farm import execute as ex
 from graders.farm import sandbox as sb
 from graders.farm.execute import MAX_OUTPUT_BYTES, SandboxedExecute

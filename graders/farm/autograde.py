@@ -30,7 +30,7 @@ from nbformat.reader import NotJSONError
 from rich.markup import escape
 from traitlets.config import Config
 
-from ..config import CourseConfig, check_memory_budget
+from ..config import CourseConfig
 from ..nbgrader_settings import apply_settings, sandbox_enabled
 from . import ledger
 from .sanitize import MAX_JSON_DEPTH, notebook_shape_problem
@@ -224,6 +224,7 @@ def autograde_many(cfg: CourseConfig, assignments: list[str], students: list[str
     """Grade several assignments as one batch: with workers, no process idles at an assignment's end."""
     if not scheduler and sandbox_enabled(cfg):
         # every local grader process runs one kernel capped at SANDBOX['memory_gb']: they must fit together
+        from .sandbox import check_memory_budget
         check_memory_budget(cfg, max(1, workers))
     batches, jobs, total = {}, [], 0
     for assignment in assignments:

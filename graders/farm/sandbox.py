@@ -520,3 +520,33 @@ def machine_memory_bytes() -> int:
         if value.isdigit() and 0 < int(value) < (total or int(value) + 1):
             total = int(value)
     return total
+
+
+def check_memory_budget(cfg, workers: int, total_bytes: int | None = None) -> None:
+    """Refuse `workers` kernels of SANDBOX['memory_gb'] each that together need more than this machine's
+    memory less a reserve: the cgroups would promise memory the machine does not have, and the machine's
+    own OOM killer, not the per-kernel limit, would pick what dies (perhaps the grader)."""
+    from ..config import MEMORY_RESERVE_GB, MIN_MEMORY_GB, ConfigError
+    if total_bytes is None:
+        total_bytes = machine_memory_bytes()
+    if not total_bytes:
+        return                         # unknown (no /proc/meminfo): nothing to compare with
+    gib = 2**30
+    total = total_bytes / gib
+    reserve = max(MEMORY_RESERVE_GB, 0.10 * total)
+    usable = total - reserve
+    memory_gb = float(cfg.sandbox.memory_gb)
+    need = max(1, int(workers)) * memory_gb
+    if need <= usable:
+        return
+    fits = int(usable // memory_gb) if memory_gb > 0 else 0
+    processes = "grader process" if workers == 1 else "grader processes"
+    per_worker = usable / max(1, workers)
+    fixes = [f"run at most {fits} --workers here"] if fits >= 1 else []
+    if per_worker >= MIN_MEMORY_GB:
+        fixes.append(f"lower SANDBOX['memory_gb'] to at most {per_worker:.1f}")
+    fixes.append("grade on a machine with more memory" if fits < 1 else "")
+    fix = ", or ".join(f for f in fixes if f)
+    raise ConfigError(f"{cfg.path}: setting SANDBOX['memory_gb']: {workers} {processes} × {memory_gb:g} GiB = "
+                      f"{need:g} GiB of kernel memory is more than this machine's {total:.1f} GiB less a reserve of "
+                      f"{reserve:.1f} GiB for the grader and the system ({usable:.1f} GiB). Fix: {fix}")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ..config import CourseConfig, check_memory_budget
+from ..config import CourseConfig
 from ..visibility import phase as feedback_phase, utc_now
 from . import notices
 from .lock import AlreadyRunning, ServiceLock
@@ -174,6 +174,7 @@ class Service:
             if not self.scheduler:
                 from ..nbgrader_settings import sandbox_enabled
                 if sandbox_enabled(cfg):
+                    from ..farm.sandbox import check_memory_budget
                     check_memory_budget(cfg, self.workers)
             with tempfile.TemporaryDirectory(prefix="dlcourse-watch-") as work_root:
                 return self._loop(work_root, started)
