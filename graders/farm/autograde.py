@@ -368,13 +368,23 @@ def _gpu_ids(cfg, n_workers):
                         language=cfg.language)
 
 
+def grader_init(cfg, n: int, work_root: str, scheduler: str | None):
+    """slot -> the set-up arguments of that grader process (_worker_init): its GPU, and whether its
+    kernels start ahead of need."""
+    gpu_ids = [None] * n if scheduler else _gpu_ids(cfg, n)
+    # kernels started ahead of need only pay off with idle cores: with one grader process per
+    # core they compete with the kernels that run now (measured: 5–7 % slower on 2 of 2 cores)
+    prestart = cfg.sandbox.prestart and n < (os.cpu_count() or 1)
+    return lambda slot: (str(cfg.path), work_root, scheduler, gpu_ids[slot], prestart)
+
+
 class _Grader:
     """One grader process and the submission it holds (None while idle)."""
 
-    def __init__(self, ctx, slot: int, init_args):
+    def __init__(self, ctx, slot: int, init_args, target=None):
         self.slot = slot
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_worker_main, args=(child, init_args), daemon=True,
+        self.proc = ctx.Process(target=target or _worker_main, args=(child, init_args), daemon=True,
                                 name=f"dlcourse-grader-{slot}")
         self.proc.start()
         child.close()
@@ -410,11 +420,7 @@ def _grade_pool(cfg, jobs, batches, bar, task, workers, scheduler, work_root) ->
     n = min(workers, len(queue))
     if n == 0:
         return
-    gpu_ids = [None] * n if scheduler else _gpu_ids(cfg, n)
-    # kernels started ahead of need only pay off with idle cores: with one grader process per
-    # core they compete with the kernels that run now (measured: 5–7 % slower on 2 of 2 cores)
-    prestart = cfg.sandbox.prestart and n < (os.cpu_count() or 1)
-    init = lambda slot: (str(cfg.path), work_root, scheduler, gpu_ids[slot], prestart)
+    init = grader_init(cfg, n, work_root, scheduler)
     graders = [_Grader(ctx, slot, init(slot)) for slot in range(n)]
     start_failures = 0
     try:

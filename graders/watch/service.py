@@ -82,36 +82,27 @@ def _last_line(text: str | None) -> str:
     return lines[-1][:300] if lines else "unknown error"
 
 
-class _Grader:
-    def __init__(self, ctx, slot: int, init_args):
-        self.slot = slot
-        self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_grader_main, args=(child, init_args), daemon=True,
-                                name=f"dlcourse-watch-grader-{slot}")
-        self.proc.start()
-        child.close()
-        self.ready = False
-        self.task: Task | None = None
-        self.took_work = False
+def _grader(ctx, slot: int, init_args):
+    """One of autograde's grader processes, running `_grader_main`; `task` is what it holds."""
+    from ..farm.autograde import _Grader
+    g = _Grader(ctx, slot, init_args, target=_grader_main)
+    g.task = None
+    return g
 
-    def send(self, task: "Task", message) -> None:
-        self.task, self.took_work = task, True
-        self.conn.send(message)
 
-    def stop(self) -> None:
-        try:
-            self.conn.send(None)
-        except (OSError, ValueError):
-            pass
+def _hand(g, task: "Task", message) -> None:
+    g.task, g.took_work = task, True
+    g.conn.send(message)
 
-    def kill(self) -> None:
-        if self.proc.is_alive():
-            self.proc.kill()
-        self.proc.join(timeout=10)
-        try:
-            self.conn.close()
-        except OSError:
-            pass
+
+def _kill(g) -> None:
+    if g.proc.is_alive():
+        g.proc.kill()
+    g.proc.join(timeout=10)
+    try:
+        g.conn.close()
+    except OSError:
+        pass
 
 
 @dataclass
@@ -198,18 +189,13 @@ class Service:
             raise AlreadyRunning({"pid": row["pid"], "host": row["host"], "started": str(row["started_at"])},
                                  Path(self.cfg.db_url.split("@")[-1]))
 
-    def _init_args(self, work_root: str):
-        from ..farm.autograde import _gpu_ids
-        ids = [None] * self.workers if self.scheduler else _gpu_ids(self.cfg, self.workers)
-        prestart = self.cfg.sandbox.prestart and self.workers < (os.cpu_count() or 1)
-        return lambda slot: (str(self.cfg.path), work_root, self.scheduler, ids[slot], prestart)
-
     def _loop(self, work_root: str, started: dt.datetime) -> int:
         from multiprocessing.connection import wait as wait_any
 
         ctx = multiprocessing.get_context("spawn")
-        init = self._init_args(work_root)
-        graders = [_Grader(ctx, slot, init(slot)) for slot in range(self.workers)]
+        from ..farm.autograde import grader_init
+        init = grader_init(self.cfg, self.workers, work_root, self.scheduler)
+        graders = [_grader(ctx, slot, init(slot)) for slot in range(self.workers)]
         start_failures, last_scan, last_beat, idle_since = 0, -1e9, time.monotonic(), None
         status = 0
         self.log(f"watching {self.cfg.exchange_dir / self.cfg.course_id / 'inbound'}"
@@ -260,7 +246,7 @@ class Service:
                             self._finished(g, payload)
                             continue
                     if g.proc.sentinel in ready or (g.conn in ready and not g.proc.is_alive()):
-                        g.kill()
+                        _kill(g)
                         graders.remove(g)
                         if g.task is None and not g.took_work:
                             start_failures += 1
@@ -271,7 +257,7 @@ class Service:
                             status = 1
                             self.stopping, stop_deadline = True, time.monotonic()
                         elif not self.stopping:
-                            graders.append(_Grader(ctx, g.slot, init(g.slot)))
+                            graders.append(_grader(ctx, g.slot, init(g.slot)))
         finally:
             for g in graders:
                 if g.task is not None:
@@ -280,7 +266,7 @@ class Service:
             deadline = time.monotonic() + 10
             for g in graders:
                 g.proc.join(timeout=max(0.1, deadline - time.monotonic()))
-                g.kill()
+                _kill(g)
             self._progress(force=True)
             self.log("stopped")
         return status
@@ -369,7 +355,7 @@ class Service:
                      f"hour; this submission waits until {row['not_before']:%H:%M:%S} UTC")
 
     # ── handing out work ──────────────────────────────────────────────────
-    def _dispatch(self, graders: list[_Grader]) -> None:
+    def _dispatch(self, graders: list) -> None:
         from ..intake.exchange import collect_entry
         busy = {(g.task.assignment, g.task.student) for g in graders if g.task}
         for g in graders:
@@ -395,7 +381,7 @@ class Service:
                                  + ", ".join(f"{p} ({r})" for p, r in files[:5]))
                 ph = feedback_phase(self.cfg, job.assignment, job.student, now)
                 task = Task("grade", job.assignment, job.student, ph, job=job)
-                g.send(task, ("grade", job.assignment, job.student, now.isoformat()))
+                _hand(g, task, ("grade", job.assignment, job.student, now.isoformat()))
                 busy.add((job.assignment, job.student))
                 continue
             refresh = self._next_refresh(now, busy)
@@ -403,7 +389,7 @@ class Service:
                 row, ph = refresh
                 task = Task("feedback", row["assignment"], row["student"], ph, row_id=row["id"])
                 self._refreshing.add(row["id"])
-                g.send(task, ("feedback", row["assignment"], row["student"], now.isoformat()))
+                _hand(g, task, ("feedback", row["assignment"], row["student"], now.isoformat()))
                 busy.add((row["assignment"], row["student"]))
 
     def _next_refresh(self, now, busy):
@@ -429,7 +415,7 @@ class Service:
         return self._next_refresh(now, set()) is None
 
     # ── what comes back ───────────────────────────────────────────────────
-    def _finished(self, g: _Grader, result: dict) -> None:
+    def _finished(self, g, result: dict) -> None:
         task, g.task = g.task, None
         if task is None:
             return
@@ -455,7 +441,7 @@ class Service:
         else:
             self.log(f"✗ {job.assignment}/{job.student}: {result.get('error')}")
 
-    def _lost(self, g: _Grader, stopped: bool = False) -> None:
+    def _lost(self, g, stopped: bool = False) -> None:
         """The grader process ended holding a task: a grading waits again (or fails after 3 tries)."""
         task, g.task = g.task, None
         if task is None:
