@@ -66,9 +66,10 @@ lab: assets
 	@$(PY) -m graders lab $(if $(STUDENT),--student $(STUDENT)) $(if $(PORT),--port $(PORT))
 
 # Benchmark (not a test): our farm with 1 and N workers against plain nbconvert and stock nbgrader;
-# then the staff dashboard.
+# a deadline rush through the grade-on-submit service; then the staff dashboard.
 bench: assets
 	@$(PY) bench/run.py
+	@$(PY) bench/submit.py
 	@$(PY) bench/dashboard.py
 
 # Dashboard benchmark alone: report and CSV export on a 300-student × 5-assignment gradebook (≈ 20 s).

@@ -39,7 +39,7 @@ PAGE = Environment(autoescape=True).from_string("""<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{ title }} — {{ assignment }}</title>
 <style>body{font-family:sans-serif;max-width:40em;margin:2em auto;padding:0 1em;line-height:1.6}</style>
-</head><body>
+</head><body data-dlcourse-notice="rate_limit">
 <h1>⏳ {{ title }}</h1>
 <p><b>{{ assignment }}</b> / {{ notebook }}</p>
 <p>{{ body }}</p>
