@@ -12,7 +12,8 @@ Last line, exactly:
   submit_to_feedback_p50=… p95=… max=… lost=0 duplicates=0 throughput_vs_batch=…
   p50/p95/max   seconds over the submissions graded (a first try replaced by a second one before
                 its grading started is superseded: never graded, by design, and not counted)
-  first_p50     the median of each student's first submission (printed on the line before)
+  first_feedback_p50   per student, from the first submission to the first feedback they can fetch
+                (the median over students; printed on the line before)
   lost          submissions neither given feedback nor superseded by a newer one that was
   duplicates    gradings beyond one per submission (the queue's `graded` count)
   throughput_vs_batch   (graded / service busy time) / (40 / batch wall time)
@@ -153,7 +154,15 @@ def rush(work: Path, assignment: str, workers: int, n_students: int, seed: int) 
     starts = [r["started_at"] for r in rows if r["started_at"]]
     ends = [r["finished_at"] for r in rows if r["graded"]]
     busy = (max(ends) - min(starts)).total_seconds() if starts and ends else float("nan")
-    firsts = sorted(w for i, w in waits.items() if subs[i]["which"] == "first")
+    # what a student lives: from their first submission to the first feedback they can fetch (for
+    # whichever of their submissions it is: a first try replaced before its turn is never graded)
+    firsts = []
+    for student in sorted({s["student"] for s in subs}):
+        mine = [i for i, s in enumerate(subs) if s["student"] == student]
+        got = [seen[i] for i in mine if i in waits]
+        if got:
+            firsts.append(min(got) - min(subs[i]["submitted"] for i in mine))
+    firsts.sort()
     return {"waits": sorted(waits.values()), "first": firsts, "lost": lost, "duplicates": duplicates,
             "graded": len(graded), "superseded": len(superseded), "busy": busy, "cfg": cfg, "plan": plan,
             "prepared": prepared}
@@ -204,7 +213,7 @@ def main() -> int:
         print(f"{args.assignment}: {n} submissions from {args.students} students over 60 s, seed {seed}, "
               f"--workers {args.workers}, {os.cpu_count()} cores; graded {r['graded']}, superseded {r['superseded']}; "
               f"service busy {r['busy']:.0f} s, batch of {n} {batch_s:.0f} s")
-        print(f"first_p50={pct(r['first'], 50):.1f} first_max={max(r['first'], default=float('nan')):.1f}")
+        print(f"first_feedback_p50={pct(r['first'], 50):.1f} first_feedback_max={max(r['first'], default=float('nan')):.1f}")
         print(f"submit_to_feedback_p50={pct(r['waits'], 50):.1f} p95={pct(r['waits'], 95):.1f} "
               f"max={max(r['waits'], default=float('nan')):.1f} lost={r['lost']} duplicates={r['duplicates']} "
               f"throughput_vs_batch={throughput:.2f}")

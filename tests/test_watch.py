@@ -472,3 +472,42 @@ def test_the_rate_limit_notice_escapes_what_it_shows():
     assert "<script>alert" not in page and "&lt;script&gt;" in page
     import html
     assert "script-src 'none'" in html.unescape(page)
+
+
+# ── hostile inbound entries never stop the service ──────────────────────────
+def test_hostile_inbound_entries_are_refused_and_the_class_is_still_graded(quiz_course, tmp_path):
+    cfg = quiz_course()
+    kim, lee = _student(cfg, "kim", tmp_path), _student(cfg, "lee", tmp_path)
+    lee.submit(QUIZ, _notebook(cfg, "lee"))
+    real = kim.submit(QUIZ, _notebook(cfg, "kim"))
+    mine = Path(os.path.realpath(real.parent))                # the real inbound/kim/ behind kim's view
+    stamp = "2026-12-02 10:00:00.000000 UTC"
+    # in kim's own inbound folder: names and files no nbgrader submit makes, each "complete" (a secret)
+    weird = [os.fsencode(str(mine)) + b"/kim+" + QUIZ.encode() + b"+" + stamp.encode() + b"+\xff\xfe",  # not UTF-8
+             os.fsencode(str(mine / f"kim+{QUIZ}+{stamp}+line\nbreak"))]                               # a newline
+    for name in weird:
+        os.mkdir(name)
+        with open(name + b"/submission_secret.txt", "w") as fh:
+            fh.write("ab" * 64)
+    os.mkfifo(mine / f"kim+{QUIZ}+{stamp}+fifo")                                                        # not a folder
+    (mine / f"kim+{QUIZ}+{stamp}+link").symlink_to(cfg.root)                                            # the course root
+    (mine / f"lee+{QUIZ}+{stamp}+other").mkdir()                                                        # another's name
+    time.sleep(1.1)
+    sneaky = mine / f"kim+{QUIZ}+2026-12-02 10:00:01.000000 UTC+files"                                  # newest of kim's
+    sneaky.mkdir()
+    (sneaky / f"{QUIZ}.ipynb").symlink_to(cfg.root / "course_config.py")                                # a link inside
+    (sneaky / "submission_secret.txt").write_text("cd" * 64)
+    lines = _drain(cfg)
+    text = "\n".join(lines)
+    assert text.count("not a name nbgrader makes") == 2, text
+    assert "inbound kim/" in text                                       # the FIFO, the link, lee's name: said
+    rows = _rows(cfg)
+    assert [r["state"] for r in rows if r["student"] == "lee"] == ["done"]          # the class is graded
+    assert _gradebook_total(cfg, "lee") == pytest.approx(sum(_quiz_points(cfg).values()))
+    # kim's newest entry (a link for a notebook) is collected without the link: newest wins, and its
+    # grading reports the missing notebook; kim's earlier real one was superseded, not lost
+    kim_rows = {r["entry"].split("/")[-1]: r for r in rows if r["student"] == "kim"}
+    assert set(kim_rows) == {real.name, sneaky.name}, kim_rows
+    assert kim_rows[real.name]["state"] == "superseded"
+    assert kim_rows[sneaky.name]["state"] == "failed" and "missing" in kim_rows[sneaky.name]["error"]
+    assert not (cfg.root / "submitted" / "kim" / QUIZ / f"{QUIZ}.ipynb").exists()

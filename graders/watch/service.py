@@ -214,11 +214,11 @@ class Service:
                 if stop_deadline is not None and (mono >= stop_deadline or not any(g.task for g in graders)):
                     break
                 if not self.stopping and mono - last_scan >= self.poll:
-                    self._scan()
-                    self._tell_rate_limited()
+                    self._guarded(self._scan)
+                    self._guarded(self._tell_rate_limited)
                     last_scan = mono
                 if not self.stopping:
-                    self._dispatch(graders)
+                    self._guarded(self._dispatch, graders)
                 if mono - last_beat >= HEARTBEAT_S:
                     now = self.now()
                     self.queue.heartbeat(self.cfg.course_id, socket.gethostname(), os.getpid(), started, now)
@@ -271,6 +271,15 @@ class Service:
             self.log("stopped")
         return status
 
+    def _guarded(self, step, *args) -> None:
+        """One step of the loop: a problem in it (a bug, a database hiccup) is logged and the service
+        goes on; what a step had not finished is picked up again at its next turn."""
+        try:
+            step(*args)
+        except Exception as exc:
+            self.log(f"✗ service: {step.__name__}: {type(exc).__name__}: {str(exc)[:300]}")
+            self.log(traceback.format_exc(limit=6).rstrip())
+
     # ── what arrives ──────────────────────────────────────────────────────
     def _scan(self) -> None:
         from ..intake.exchange import inbound_entries
@@ -288,6 +297,12 @@ class Service:
             for e in entries:
                 key = (assignment, e.claimed, e.rel)
                 if key in self._known:
+                    continue
+                if not _plain_name(e.rel):
+                    self._known.add(key)
+                    from ..intake import safecopy
+                    self.log(f"✗ {assignment}/{e.claimed}: inbound {safecopy.shown(e.rel, 120)}: not a name nbgrader "
+                             "makes (control characters, bytes that are not UTF-8, or too long); not graded")
                     continue
                 state = self.queue.notice(assignment, e.claimed, "exchange", e.rel, e.seen, now)
                 self._known.add(key)
@@ -379,9 +394,14 @@ class Service:
                     for student, files in (got.skipped or {}).items():
                         self.log(f"  {job.assignment}/{student}: files not copied: "
                                  + ", ".join(f"{p} ({r})" for p, r in files[:5]))
-                ph = feedback_phase(self.cfg, job.assignment, job.student, now)
-                task = Task("grade", job.assignment, job.student, ph, job=job)
-                _hand(g, task, ("grade", job.assignment, job.student, now.isoformat()))
+                try:
+                    ph = feedback_phase(self.cfg, job.assignment, job.student, now)
+                    task = Task("grade", job.assignment, job.student, ph, job=job)
+                    _hand(g, task, ("grade", job.assignment, job.student, now.isoformat()))
+                except Exception:
+                    g.task = None
+                    self.queue.release(job.id)          # it waits again; the grader's death is seen below
+                    raise
                 busy.add((job.assignment, job.student))
                 continue
             refresh = self._next_refresh(now, busy)
@@ -463,6 +483,15 @@ class Service:
             self._last_counts = counts
             order = ("waiting", "grading", "done", "failed", "superseded")
             self.log("queue: " + " · ".join(f"{k} {counts.get(k, 0)}" for k in order))
+
+
+def _plain_name(rel: str) -> bool:
+    """An inbound entry's shown name as nbgrader writes one: printable UTF-8, not too long."""
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return len(rel) <= 400 and rel.isprintable()
 
 
 def _fingerprint(path: Path) -> str | None:
