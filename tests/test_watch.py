@@ -511,3 +511,56 @@ def test_hostile_inbound_entries_are_refused_and_the_class_is_still_graded(quiz_
     assert kim_rows[real.name]["state"] == "superseded"
     assert kim_rows[sneaky.name]["state"] == "failed" and "missing" in kim_rows[sneaky.name]["error"]
     assert not (cfg.root / "submitted" / "kim" / QUIZ / f"{QUIZ}.ipynb").exists()
+
+
+# ── an LMS drop folder ──────────────────────────────────────────────────────
+def test_an_lms_download_dropped_in_the_folder_is_imported_once_and_graded(quiz_course, tmp_path):
+    import zipfile
+    drop = tmp_path / "lms-drop"
+    cfg = quiz_course(lms_drop=str(drop))
+    (drop / QUIZ).mkdir(parents=True)
+    download = drop / QUIZ / "week3.zip"
+    when = (2026, 12, 1, 20, 15, 0)                            # the LMS's upload time (LMS['timezone'])
+    with zipfile.ZipFile(download, "w") as zf:
+        for student, mistakes in (("kim01", None), ("lee02", "frameworks_mixed")):
+            zf.writestr(zipfile.ZipInfo(f"{student}_{QUIZ}.ipynb", date_time=when),
+                        nbformat.writes(_notebook(cfg, student, mistakes)[QUIZ]))
+    past = time.time() - 60                                    # the download finished a minute ago
+    os.utime(download, (past, past))
+    lines = _drain(cfg)
+    rows = _rows(cfg)
+    assert sorted((r["student"], r["source"], r["state"]) for r in rows) == [
+        ("kim01", "lms", "done"), ("lee02", "lms", "done")], rows
+    assert rows[0]["submitted_at"] == dt.datetime(2026, 12, 1, 11, 15)          # 20:15 KST, as naive UTC
+    full = sum(_quiz_points(cfg).values())
+    assert _gradebook_total(cfg, "kim01") == pytest.approx(full)
+    assert _gradebook_total(cfg, "lee02") < full                       # control: lee02's mistakes cost points
+    # no exchange slot for an LMS upload: the feedback is written for staff to return
+    assert (cfg.root / "feedback" / "kim01" / QUIZ / f"{QUIZ}.html").is_file()
+    assert any("feedback written (no exchange slot)" in l for l in lines), lines
+    # the same download is not imported again; a new one is
+    _drain(cfg)
+    assert len(_rows(cfg)) == 2
+
+
+# ── a grader process that dies is replaced; its submission is graded again ──
+def test_a_grader_process_killed_mid_grade_is_replaced_and_the_submission_regraded(quiz_course, tmp_path):
+    cfg = quiz_course()
+    _student(cfg, "kim", tmp_path).submit(QUIZ, _notebook(cfg, "kim"))
+    log = tmp_path / "watch.log"
+    proc = _watch_proc(cfg, "--drain", log=log)
+    try:
+        _wait_for(lambda: [r for r in _rows(cfg) if r["state"] == "grading"], 300, "nothing was graded", log)
+        graders = [p for p in _children(proc.pid)
+                   if "spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes().decode(errors="replace")
+                   and "resource_tracker" not in Path(f"/proc/{p}/cmdline").read_bytes().decode(errors="replace")]
+        assert graders, _children(proc.pid)
+        os.kill(graders[0], signal.SIGKILL)
+        assert proc.wait(timeout=600) == 0, log.read_text()[-3000:]
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    text = log.read_text()
+    assert "a grader process died while grading concepts_quiz/kim (attempt 1); it is graded again" in text, text
+    row = _rows(cfg)[0]
+    assert row["state"] == "done" and row["graded"] == 1 and row["attempts"] == 2, row

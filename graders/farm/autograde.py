@@ -336,8 +336,9 @@ def _worker_grade(assignment: str, student: str) -> Outcome:
     return grade_one(_WORKER["api"], _WORKER["cfg"], assignment, student)
 
 
-def _worker_main(conn, init_args) -> None:
-    """A grader process: set up once, then grade what the runner sends until it sends None."""
+def worker_loop(conn, init_args, handle) -> None:
+    """A grader process: set up once, then answer each job the runner sends with `handle(job)`,
+    until it sends None (the batch runner here, the grade-on-submit service in graders/watch/)."""
     _worker_init(*init_args)
     conn.send(("ready", None))
     while True:
@@ -347,14 +348,21 @@ def _worker_main(conn, init_args) -> None:
             return
         if job is None:
             return
-        job, upcoming = job
-        from .execute import expect_next
-        expect_next(upcoming)          # what the runner still has queued: a kernel ahead only if it is wanted
-        try:
-            outcome = _worker_grade(*job)
-        except Exception as exc:          # a bug in the grader process: report this one, go on
-            outcome = Outcome(job[1], False, 0.0, f"grader process failed: {type(exc).__name__}: {exc}")
-        conn.send(("done", outcome))
+        conn.send(("done", handle(job)))
+
+
+def _batch_job(message) -> Outcome:
+    job, upcoming = message
+    from .execute import expect_next
+    expect_next(upcoming)          # what the runner still has queued: a kernel ahead only if it is wanted
+    try:
+        return _worker_grade(*job)
+    except Exception as exc:          # a bug in the grader process: report this one, go on
+        return Outcome(job[1], False, 0.0, f"grader process failed: {type(exc).__name__}: {exc}")
+
+
+def _worker_main(conn, init_args) -> None:
+    worker_loop(conn, init_args, _batch_job)
 
 
 def _gpu_ids(cfg, n_workers):

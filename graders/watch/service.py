@@ -26,23 +26,17 @@ MAX_START_FAILURES = 3
 
 # ── the grader processes ────────────────────────────────────────────────────
 def _grader_main(conn, init_args) -> None:
-    """A grader process: set up once (autograde's), then grade and make feedback for what it is sent."""
-    from ..farm import autograde
-    autograde._worker_init(*init_args)
-    conn.send(("ready", None))
-    while True:
-        try:
-            job = conn.recv()
-        except EOFError:
-            return
-        if job is None:
-            return
-        try:
-            result = _run_job(*job)
-        except Exception as exc:           # a bug here: this job's result, never the process's end
-            result = {"ok": False, "error": f"grader process failed: {type(exc).__name__}: {str(exc)[:300]}",
-                      "trace": traceback.format_exc()[-4000:]}
-        conn.send(("done", result))
+    """A grader process of the farm (autograde's set-up) that grades and makes feedback for each job."""
+    from ..farm.autograde import worker_loop
+    worker_loop(conn, init_args, _answer)
+
+
+def _answer(job) -> dict:
+    try:
+        return _run_job(*job)
+    except Exception as exc:           # a bug here: this job's result, never the process's end
+        return {"ok": False, "error": f"grader process failed: {type(exc).__name__}: {str(exc)[:300]}",
+                "trace": traceback.format_exc()[-4000:]}
 
 
 def _run_job(kind: str, assignment: str, student: str, as_of: str) -> dict:
@@ -502,6 +496,8 @@ def _fingerprint(path: Path) -> str | None:
         return None
     import stat as _stat
     if _stat.S_ISREG(st.st_mode):
+        if time.time_ns() - st.st_mtime_ns < 5e9:     # still being written (a download in progress)
+            return None
         return f"f:{st.st_size}:{st.st_mtime_ns}"
     if not _stat.S_ISDIR(st.st_mode):
         return None
