@@ -129,6 +129,7 @@ class Service:
         self._known: set = set()
         self._told_refused: set = set()
         self._refreshing: set = set()
+        self._feedback_retried: set = set()
         self._last_counts: dict | None = None
 
     # the time, for deadlines (aware UTC) and for the queue (naive UTC)
@@ -398,7 +399,7 @@ class Service:
                     raise
                 busy.add((job.assignment, job.student))
                 continue
-            refresh = self._next_refresh(now, busy)
+            refresh = self._next_refresh(now, busy, mark=True)
             if refresh is not None:
                 row, ph = refresh
                 task = Task("feedback", row["assignment"], row["student"], ph, row_id=row["id"])
@@ -406,15 +407,18 @@ class Service:
                 _hand(g, task, ("feedback", row["assignment"], row["student"], now.isoformat()))
                 busy.add((row["assignment"], row["student"]))
 
-    def _next_refresh(self, now, busy):
-        """A graded submission whose feedback was made before its results opened, now that they have."""
+    def _next_refresh(self, now, busy, mark: bool = False):
+        """A graded submission whose feedback was made before its results opened, now that they have
+        (or whose feedback could not be made: tried again once per start of the service)."""
         for row in self.queue.latest_done():
-            if row["feedback_phase"] != "before_due" or row["id"] in self._refreshing:
-                continue
-            if (row["assignment"], row["student"]) in busy:
+            if row["id"] in self._refreshing or (row["assignment"], row["student"]) in busy:
                 continue
             ph = feedback_phase(self.cfg, row["assignment"], row["student"], now)
-            if ph != "before_due":
+            if row["feedback_phase"] == "before_due" and ph != "before_due":
+                return row, ph
+            if row["feedback_phase"] is None and row["id"] not in self._feedback_retried:
+                if mark:                                   # its feedback failed: once more per start
+                    self._feedback_retried.add(row["id"])
                 return row, ph
         return None
 
