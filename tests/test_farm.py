@@ -153,8 +153,17 @@ def test_kill_9_of_the_runner_then_rerun_keeps_every_grade_once(farm):
 
 def _grader_processes(runner_pid: int) -> list[int]:
     out = subprocess.run(["pgrep", "-P", str(runner_pid)], capture_output=True, text=True).stdout.split()
-    # grader processes run `spawn_main`; the resource tracker does not
-    return [int(p) for p in out if "spawn_main" in Path(f"/proc/{p}/cmdline").read_text(errors="ignore")]
+    # grader processes run `spawn_main`; the resource tracker does not.  A process listed may be gone
+    # by the time it is read (one just killed, reaped by the runner meanwhile): it is no grader now
+    found = []
+    for p in out:
+        try:
+            cmdline = Path(f"/proc/{p}/cmdline").read_text(errors="ignore")
+        except OSError:
+            continue
+        if "spawn_main" in cmdline:
+            found.append(int(p))
+    return found
 
 
 def _student_in_kernel(pid: int) -> str | None:

@@ -209,6 +209,14 @@ def _children(pid: int) -> set[int]:
         return set()
 
 
+def _cmdline(pid: int) -> str:
+    """A process's command line; '' when it ended meanwhile."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return ""
+
+
 def _alive(pid: int) -> bool:
     try:
         return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
@@ -552,8 +560,7 @@ def test_a_grader_process_killed_mid_grade_is_replaced_and_the_submission_regrad
     try:
         _wait_for(lambda: [r for r in _rows(cfg) if r["state"] == "grading"], 300, "nothing was graded", log)
         graders = [p for p in _children(proc.pid)
-                   if "spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes().decode(errors="replace")
-                   and "resource_tracker" not in Path(f"/proc/{p}/cmdline").read_bytes().decode(errors="replace")]
+                   if "spawn_main" in _cmdline(p) and "resource_tracker" not in _cmdline(p)]
         assert graders, _children(proc.pid)
         os.kill(graders[0], signal.SIGKILL)
         assert proc.wait(timeout=600) == 0, log.read_text()[-3000:]
