@@ -366,6 +366,7 @@ class Service:
 
     # ── handing out work ──────────────────────────────────────────────────
     def _dispatch(self, graders: list) -> None:
+        from ..intake import safecopy
         from ..intake.exchange import collect_entry
         busy = {(g.task.assignment, g.task.student) for g in graders if g.task}
         for g in graders:
@@ -388,7 +389,7 @@ class Service:
                         continue
                     for student, files in (got.skipped or {}).items():
                         self.log(f"  {job.assignment}/{student}: files not copied: "
-                                 + ", ".join(f"{p} ({r})" for p, r in files[:5]))
+                                 + ", ".join(f"{safecopy.shown(p, 80)} ({r})" for p, r in files[:5]))
                 try:
                     ph = feedback_phase(self.cfg, job.assignment, job.student, now)
                     task = Task("grade", job.assignment, job.student, ph, job=job)
