@@ -178,6 +178,14 @@ STAFF: dict[str, dict[str, str]] = {
         "en": "student '{student}' is not on the gradebook's roster. Fix: correct the id in the file name, "
               "or add the student (nbgrader db student add {student})",
     },
+    "lms_claims_other": {
+        "ko": "{folder} 학생의 폴더에 있지만 이름은 {other} 학생의 것이라고 합니다: 가져오지 않았습니다 "
+              "(폴더별 다운로드에서는 폴더가 학생입니다). 해결: 실제로 {folder} 학생의 제출이면 파일 이름에서 "
+              "{other} 를 빼고 다시 가져오세요",
+        "en": "in {folder}'s folder but named for {other}: not imported (in a per-student-folder download the "
+              "folder is the student). Fix: if it really is {folder}'s work, take {other} out of the file name "
+              "and import again",
+    },
     "lms_which_notebook": {
         "ko": "{a} 의 어느 노트북({notebooks})인지 알 수 없습니다. 해결: 파일 이름에 노트북 이름을 넣으세요",
         "en": "cannot tell which notebook of {a} ({notebooks}) this is. Fix: put the notebook's name in the file name",

@@ -7,7 +7,10 @@ The download is a zip or a folder, in one of two shapes (wrapper folders around 
 
 LMS['filename_pattern'] (its `student` group; optionally a `notebook` group) is matched against a
 file's name without `.ipynb`, or against the folder's name for files in a folder per student.  A
-file named exactly like one of the assignment's notebooks carries no id: its folder gives it.
+file named exactly like one of the assignment's notebooks carries no id: its folder gives it.  In a
+student's folder (one per student, or a download that is one student's folder) the folder is the
+student: a file in it whose name claims a classmate (an id of the roster, or without a roster an id
+the download gives someone else) is refused and reported, never imported as either student's.
 
 Submission times come from the LMS only, never from the student's files (notebook metadata
 is never read for times):
@@ -282,9 +285,65 @@ def _wrapper_depth(paths: list[str]) -> int:
     return depth
 
 
+def _name_id(text: str, pattern: re.Pattern) -> str | None:
+    m = pattern.match(text)
+    student = m.group("student") if m else None
+    return student if student and STUDENT_ID.match(student) and student not in (".", "..") else None
+
+
+def _claims_other(stem: str, student: str, notebooks: list[str], pattern: re.Pattern, ids: set[str]) -> str | None:
+    """The classmate a file inside `student`'s folder is named for, if its name claims one (an id of the
+    roster, or without a roster an id this download gives to someone else); a name that starts with the
+    notebook's own name (`hw1 (1)`, `hw1_v2`) claims nobody."""
+    if any(stem.startswith(n) for n in notebooks):
+        return None
+    other = _name_id(stem, pattern)
+    return other if other and other != student and other in ids else None
+
+
+def _student_wrapper(uploads: list[Upload], depth: int, notebooks: list[str], pattern: re.Pattern,
+                     roster: set[str]) -> bool:
+    """Is the one folder around everything a student's own folder (a download of one student), rather than
+    a wrapper around a flat download?  It is when its name is an id of the roster, or when a notebook in it
+    takes its id from the folder (named exactly like the notebook, or named for the folder's student)."""
+    if not depth:
+        return False
+    wrapper = PurePosixPath(uploads[0].path).parts[depth - 1]
+    sid = _name_id(wrapper, pattern)
+    if not sid:
+        return False
+    if roster:
+        return sid in roster
+    for u in uploads:
+        p = PurePosixPath(u.path)
+        if len(p.parts) == depth + 1 and p.suffix.lower() == ".ipynb" and (
+                p.stem in notebooks or _name_id(p.stem, pattern) == sid):
+            return True
+    return False
+
+
+def _download_ids(uploads: list[Upload], depth: int, notebooks: list[str], pattern: re.Pattern,
+                  wrapper_is_student: bool) -> set[str]:
+    """Every id this download gives a file by its place: each per-student folder, a student's wrapper, and
+    the files of a flat download named for their student (what a name may claim when there is no roster)."""
+    ids = set()
+    for u in uploads:
+        parts = PurePosixPath(u.path).parts
+        inner = parts[depth:]
+        if len(inner) > 1:
+            ids.add(_name_id(inner[0], pattern))
+        elif wrapper_is_student:
+            ids.add(_name_id(parts[depth - 1], pattern))
+        elif inner and inner[-1].lower().endswith(".ipynb"):
+            ids.add(_name_id(inner[-1][: -len(".ipynb")], pattern))
+    ids.discard(None)
+    return ids
+
+
 def _place(cfg: CourseConfig, assignment: str, upload: Upload, depth: int, roster: set[str],
-           pattern: re.Pattern) -> Placed | str:
-    """Where this file goes, or the message why it cannot be placed."""
+           pattern: re.Pattern, wrapper_is_student: bool = False, ids: set[str] | None = None) -> Placed | str:
+    """Where this file goes, or the message why it cannot be placed.  In a student's folder the folder is
+    the student: a file there named for a classmate is refused (`ids`: who a name may claim)."""
     lang = cfg.language
     notebooks = list(cfg.assignment(assignment).notebooks)
     parts = PurePosixPath(upload.path).parts
@@ -295,9 +354,10 @@ def _place(cfg: CourseConfig, assignment: str, upload: Upload, depth: int, roste
     inner = parts[depth:]
     wrapper = parts[depth - 1] if depth else None
     # where the id may be, best first: (text to match, rest of the name that may name the notebook)
+    in_folder = len(inner) > 1 or (wrapper_is_student and wrapper is not None)
     if len(inner) > 1:                              # one folder per student
         candidates = [(inner[0], stem)]
-    elif stem in notebooks:                         # named like the notebook: the id is its folder's
+    elif wrapper_is_student or stem in notebooks:   # one student's folder, or named like the notebook: the folder's id
         candidates = [(wrapper, stem)] if wrapper else []
     else:                                           # id in the file name; or, for a download that is one
         candidates = [(stem, None)] + ([(wrapper, stem)] if wrapper else [])   # student's folder, the folder
@@ -317,6 +377,10 @@ def _place(cfg: CourseConfig, assignment: str, upload: Upload, depth: int, roste
         first_problem = first_problem or problem
     else:
         return first_problem
+    if in_folder:
+        other = _claims_other(stem, student, notebooks, pattern, roster or ids or set())
+        if other:
+            return say(lang, "lms_claims_other", folder=student, other=other)
     if rest is None:
         rest = id_text[m.end():]
     notebook = m.groupdict().get("notebook")
@@ -382,11 +446,14 @@ def import_lms(cfg: CourseConfig, source: Path | str, assignment: str) -> Import
     pattern = re.compile(cfg.lms.filename_pattern)
     known = roster(cfg)
     depth = _wrapper_depth([u.path for u in uploads])
+    notebooks = list(cfg.assignment(assignment).notebooks)
+    own_folder = _student_wrapper(uploads, depth, notebooks, pattern, known)
+    ids = _download_ids(uploads, depth, notebooks, pattern, own_folder)
 
     placed: list[Placed] = []
     missing_from_manifest = set()
     for upload in uploads:
-        where = _place(cfg, assignment, upload, depth, known, pattern)
+        where = _place(cfg, assignment, upload, depth, known, pattern, own_folder, ids)
         if isinstance(where, str):
             report.errors.append((upload.path, where))
             continue
