@@ -142,11 +142,16 @@ EXTENSIONS = {
 
 # ── Grade on submit (제출 즉시 채점: python -m graders watch / make watch) ──────
 # What a student sees of each check in the feedback, and when (the gradebook keeps everything):
-#   "visible"   points and message at once
-#   "after_due" until the student's due date (extension included) only that the check ran; then all
-#   "hidden"    staff only
-# Course-wide, by check name (every other check is "visible"); an assignment may add its own
-# "visibility": {...} entry in ASSIGNMENTS, which wins.
+#   "visible"          points and message at once
+#   "answer_after_due" points, what was found and the hint at once; the expected answer and the
+#                      explanation after the student's due date (extension included).  The default of
+#                      every quiz question: a blank submission's feedback must not be the answer sheet
+#   "after_due"        until the student's due date (extension included) only that the check ran; then all
+#   "hidden"           staff only
+# Course-wide, by check name (every other check keeps its default: "answer_after_due" for quiz
+# questions, "visible" for the rest); an assignment may add its own "visibility": {...} entry in
+# ASSIGNMENTS, which wins, and may name "*" for every check it does not name, e.g.
+# ASSIGNMENTS["concepts_quiz"]["visibility"] = {"*": "visible"} shows a practice quiz's answers at once.
 VISIBILITY = {
     "hidden_accuracy": "after_due",     # accuracy on the hidden split: no tuning against it before the deadline
 }

@@ -32,7 +32,7 @@ class Assignment:
     kind: str = "exercise"          # "exercise" or "quiz" (questions from source/<name>/quiz_bank.yaml)
     due_utc: object = None          # `due` read once, as nbgrader reads it: a naive UTC datetime
     due_zone: object = None         # the time zone `due` was written in (times are shown in it)
-    visibility: dict = field(default_factory=dict)   # check -> "visible" | "after_due" | "hidden" (as written)
+    visibility: dict = field(default_factory=dict)   # check (or "*": every other) -> a VISIBILITY_POLICIES entry
 
     @property
     def total_points(self) -> float:
@@ -65,8 +65,10 @@ class LatePolicy:
     grace_minutes: float = 0.0          # this long after the due date still counts as on time
 
 
-VISIBILITY_POLICIES = ("visible", "after_due", "hidden")
-DEFAULT_VISIBILITY = {"hidden_accuracy": "after_due"}     # every other check: "visible"
+VISIBILITY_POLICIES = ("visible", "answer_after_due", "after_due", "hidden")
+DEFAULT_VISIBILITY = {"hidden_accuracy": "after_due"}     # every other check: its own default (graders/course.py):
+#                     "answer_after_due" for a check whose message gives the answer (quiz questions), else "visible"
+EVERY_CHECK = "*"     # in ASSIGNMENTS[name]['visibility']: the policy of every check the entry does not name
 
 
 @dataclass(frozen=True)
@@ -432,14 +434,19 @@ def _read_lms(path: Path, raw) -> Lms:
     return Lms(filename_pattern=pattern, manifest=manifest, timezone=tz)
 
 
-def _read_visibility(path: Path, where: str, raw) -> dict:
-    """check name -> "visible" | "after_due" | "hidden" (whether the names exist: graders/course.py)."""
-    _require(path, where, raw, dict, "a dict: check name -> 'visible', 'after_due' or 'hidden'")
+def _read_visibility(path: Path, where: str, raw, every: bool = False) -> dict:
+    """check name -> a policy of VISIBILITY_POLICIES (whether the names exist: graders/course.py);
+    `every`: the key "*" (every check not named) is allowed too (an assignment's own entry)."""
+    policies = ", ".join(repr(p) for p in VISIBILITY_POLICIES)
+    _require(path, where, raw, dict, f"a dict: check name -> one of {policies}")
     for check, policy in raw.items():
         if not isinstance(check, str) or not check:
             _fail(path, where, f"key {check!r} is not a check name", "use the check names of the points dict")
+        if check == EVERY_CHECK and not every:
+            _fail(path, f"{where}['{check}']", "'*' (every check) is for one assignment only",
+                  "write it in that assignment's entry: ASSIGNMENTS[name]['visibility'] = {'*': ...}")
         if policy not in VISIBILITY_POLICIES:
-            _fail(path, f"{where}['{check}']", f"got {policy!r}", "'visible', 'after_due' or 'hidden'")
+            _fail(path, f"{where}['{check}']", f"got {policy!r}", f"one of {policies}")
     return dict(raw)
 
 
@@ -519,7 +526,7 @@ def _read_assignments(path: Path, raw) -> dict:
         if due is not None and not isinstance(due, str):
             _fail(path, f"{where}['due']", f"got {due!r}", "a date string like '2026-12-04 23:59:00+09:00'")
         due_utc, due_zone = _read_due(path, f"{where}['due']", due)
-        visibility = _read_visibility(path, f"{where}['visibility']", spec.get("visibility", {}))
+        visibility = _read_visibility(path, f"{where}['visibility']", spec.get("visibility", {}), every=True)
         out[name] = Assignment(name=name, title=str(spec.get("title", name)), notebooks=tuple(notebooks),
                                due=due, points=dict(points), thresholds=dict(thresholds), kind=kind,
                                due_utc=due_utc, due_zone=due_zone, visibility=visibility)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import os
 
-from .config import Assignment, ConfigError, CourseConfig, read_config
+from .config import EVERY_CHECK, Assignment, ConfigError, CourseConfig, read_config
 
 
 def load_config(path: str | os.PathLike | None = None) -> CourseConfig:
@@ -84,9 +84,12 @@ def _checked(cfg: CourseConfig, a: Assignment, scorer, default_points: dict) -> 
     if problem:
         _fail(cfg, f"{where}['thresholds']", problem, "correct the numbers")
     for check in a.visibility:
-        if check not in expected:
+        if check not in expected and check != EVERY_CHECK:
             _fail(cfg, f"{where}['visibility']['{check}']", "no such check",
-                  f"the checks of {a.name} are: {', '.join(sorted(expected))}")
-    # every check's policy: the assignment's own, else the course-wide VISIBILITY, else visible
-    visibility = {check: a.visibility.get(check) or cfg.visibility.get(check) or "visible" for check in sorted(expected)}
+                  f"the checks of {a.name} are: {', '.join(sorted(expected))} (or '*' for every check not named)")
+    # every check's policy: the assignment's own (by name, then "*"), else the course-wide VISIBILITY, else
+    # the check's own default ("answer_after_due" where its message gives the answer away: quiz questions)
+    defaults = {c.name: getattr(c, "visibility", "visible") for cell in scorer.cells for c in cell.checks}
+    visibility = {check: a.visibility.get(check) or a.visibility.get(EVERY_CHECK) or cfg.visibility.get(check)
+                  or defaults.get(check) or "visible" for check in sorted(expected)}
     return dataclasses.replace(a, points=points, visibility=visibility)

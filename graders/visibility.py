@@ -1,12 +1,17 @@
 """What a student may see of each check, and when (VISIBILITY / ASSIGNMENTS[a]['visibility']).
 
-Three policies per check, decided here and nowhere else:
+Four policies per check, decided here and nowhere else:
 
-  visible    points and message at once
-  after_due  before the student's due date (extension included) only that the check ran; after it, all
-  hidden     staff only: formgrader, the dashboard and the gradebook have it, the student never does
+  visible           points and message at once
+  answer_after_due  points, what was found and the hint at once; what the message would give away — the
+                    expected answer and the explanation — after the student's due date (extension
+                    included).  The default of a check that declares its message reveals the key (every
+                    quiz question), so a blank submission's feedback is no answer sheet
+  after_due         before the student's due date only that the check ran; after it, all
+  hidden            staff only: formgrader, the dashboard and the gradebook have it, the student never does
 
-An `after_due` check of an assignment without a due date is shown: there is no date to wait for.
+An `after_due` or `answer_after_due` check of an assignment without a due date is shown: there is no
+date to wait for.
 The gradebook always keeps every check; only what students read (feedback, `scores --as-student`,
 the service's notices) goes through `view`.
 """
@@ -21,6 +26,8 @@ from traitlets import Bool, Unicode
 from .config import CourseConfig
 
 FULL, RAN, NONE = "full", "ran", "none"      # what the student is shown of one check
+POINTS = "points"                            # points, found and hint; no expected answer, no explanation
+WAITS = ("after_due", "answer_after_due")    # policies that show more once the due date has passed
 
 
 def utc_now() -> dt.datetime:
@@ -45,7 +52,7 @@ def results_time(cfg: CourseConfig, assignment: str, student: str) -> dt.datetim
 
 
 def shown(cfg: CourseConfig, assignment: str, student: str, check: str, now: dt.datetime | None = None) -> str:
-    """FULL, RAN or NONE for one check of one student's submission, at `now` (default: the clock)."""
+    """FULL, POINTS, RAN or NONE for one check of one student's submission, at `now` (default: the clock)."""
     rule = policy(cfg, assignment, check)
     if rule == "visible":
         return FULL
@@ -54,7 +61,7 @@ def shown(cfg: CourseConfig, assignment: str, student: str, check: str, now: dt.
     opens = results_time(cfg, assignment, student)
     if opens is None or aware(now or utc_now()) >= opens:
         return FULL
-    return RAN
+    return POINTS if rule == "answer_after_due" else RAN
 
 
 def withholds(cfg: CourseConfig, assignment: str, student: str, now: dt.datetime | None = None) -> bool:
@@ -65,7 +72,7 @@ def withholds(cfg: CourseConfig, assignment: str, student: str, now: dt.datetime
 
 def phase(cfg: CourseConfig, assignment: str, student: str, now: dt.datetime | None = None) -> str:
     """A word for what the student's feedback shows now: it must be made again when this changes."""
-    if not any(policy(cfg, assignment, c) == "after_due" for c in cfg.scorer(assignment).check_names()):
+    if not any(policy(cfg, assignment, c) in WAITS for c in cfg.scorer(assignment).check_names()):
         return "final"
     opens = results_time(cfg, assignment, student)
     return "final" if opens is None or aware(now or utc_now()) >= opens else "before_due"
@@ -74,14 +81,14 @@ def phase(cfg: CourseConfig, assignment: str, student: str, now: dt.datetime | N
 @dataclass
 class ShownCheck:
     name: str
-    state: str                  # FULL | RAN
+    state: str                  # FULL | POINTS | RAN
     score: float | None         # None when withheld
     max_score: float | None
 
 
 def student_rows(cfg: CourseConfig, rows: list[dict], now: dt.datetime | None = None) -> list[dict]:
     """Per-check rows (gradebook.check_rows) as the student may see them: hidden ones left out,
-    withheld ones without score."""
+    withheld ones without score (rows carry no message: an answer withheld still shows its points)."""
     out = []
     for r in rows:
         state = shown(cfg, r["assignment"], r["student"], r["check"], now)
@@ -90,6 +97,8 @@ def student_rows(cfg: CourseConfig, rows: list[dict], now: dt.datetime | None = 
         row = dict(r)
         if state == RAN:
             row.update(score=None, max_score=None, passed=None, withheld=True)
+        elif state == POINTS:
+            row.update(answer_withheld=True)
         out.append(row)
     return out
 
@@ -100,6 +109,8 @@ NOTICES = {
                  "en": "⏳ {check}: graded. Its points and message show in your feedback after the due date ({when})."},
     "withheld_total": {"ko": "⏳ 마감 뒤에 공개되는 점수: {points}점 (채점은 끝났습니다; 위 점수에는 들어 있지 않습니다)",
                        "en": "⏳ Points shown after the due date: {points} (already graded; not in the score above)"},
+    "answer_withheld": {"ko": "   🔒 정답과 해설은 마감({when}) 뒤에 피드백에서 볼 수 있습니다.",
+                        "en": "   🔒 The expected answer and the explanation show in your feedback after the due date ({when})."},
     "no_detail": {"ko": "이 셀의 자세한 결과를 지금은 보여 줄 수 없습니다. 조교에게 문의하세요.",
                   "en": "The details of this cell cannot be shown now; please ask a TA."},
 }
@@ -137,6 +148,12 @@ def _recorded_checks(cfg: CourseConfig, assignment: str, student: str, notebook:
         return out
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
+
+
+def _without_answer(r, lang: str, when: str) -> str:
+    """A check's message without what gives the answer away (expected, explanation), and when it opens."""
+    from dataclasses import replace
+    return replace(r, expected=None, note=None).text(lang) + "\n" + _say(lang, "answer_withheld", when=when)
 
 
 class ApplyVisibility(NbGraderPreprocessor):
@@ -181,8 +198,8 @@ class ApplyVisibility(NbGraderPreprocessor):
                 lines.append(_say(lang, "no_detail"))
             for r in results or []:
                 state = states.get(r.name, NONE)
-                if state == FULL:
-                    lines.append(r.text(lang))
+                if state in (FULL, POINTS):
+                    lines.append(r.text(lang) if state == FULL else _without_answer(r, lang, when))
                     visible_score += r.score
                     visible_max += r.max_score
                 elif state == RAN:
@@ -190,8 +207,8 @@ class ApplyVisibility(NbGraderPreprocessor):
                     withheld_max += r.max_score
             texts[cell.grade_id] = "\n".join(lines)
             per_answer.setdefault(answer_of[cell.grade_id], []).extend(lines)
-            cell_score = sum(r.score for r in results or [] if states.get(r.name) == FULL)
-            cell_max = sum(r.max_score for r in results or [] if states.get(r.name) == FULL)
+            cell_score = sum(r.score for r in results or [] if states.get(r.name) in (FULL, POINTS))
+            cell_max = sum(r.max_score for r in results or [] if states.get(r.name) in (FULL, POINTS))
             texts[cell.grade_id + "/score"] = (cell_score, cell_max)
         for c in nb.cells:
             meta = c.get("metadata", {}).get("nbgrader") or {}

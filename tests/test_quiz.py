@@ -118,17 +118,18 @@ def test_uncovered_concept_is_reported():
 def test_multiple_choice_net_correct():
     key, ids = {"a", "b", "d"}, list("abcde")
     assert score_multiple({"a", "b", "d"}, key, ids, "net_correct") == 1
-    assert score_multiple({"a", "b", "c"}, key, ids, "net_correct") == pytest.approx(1 / 3)
+    assert score_multiple({"a", "b", "c"}, key, ids, "net_correct") == pytest.approx(2 / 3 - 1 / 2)
     assert score_multiple({"a"}, key, ids, "net_correct") == pytest.approx(1 / 3)
     assert score_multiple({"c", "e", "a"}, key, ids, "net_correct") == 0      # never below zero
-    assert score_multiple(set(ids), key, ids, "net_correct") == pytest.approx(1 / 3)
+    assert score_multiple(set(ids), key, ids, "net_correct") == 0             # ticking everything: nothing known
 
 
 def test_multiple_choice_per_option():
     key, ids = {"a", "b", "c"}, list("abcde")
     assert score_multiple({"a", "b", "d"}, key, ids, "per_option") == pytest.approx(3 / 5)
     assert score_multiple(set(), key, ids, "per_option") == pytest.approx(2 / 5)
-    assert score_multiple(set(ids), key, ids, "per_option") == pytest.approx(3 / 5)
+    assert score_multiple(set(ids), key, ids, "per_option") == 0              # more than half the wrong ones
+    assert score_multiple({"a", "b", "c", "d"}, key, ids, "per_option") == pytest.approx(4 / 5)   # half: counted
     assert score_multiple({"a", "b", "c"}, key, ids, "all_or_nothing") == 1
     assert score_multiple({"a", "b"}, key, ids, "all_or_nothing") == 0
 

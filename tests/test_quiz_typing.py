@@ -126,10 +126,13 @@ SHORT_ROWS = [
         "은닉층", "은닉 층", "Hidden Layer", "HIDDEN-LAYER", "ｈｉｄｄｅｎ layer", "은닉층(hidden layer)",
         "은닉층 (hidden layer)", "hidden layer(은닉층)", "hidden layers (은닉층)", "은닉층입니다", "은닉층이요",
         "은닉층이라고 합니다", "정답: 은닉층", "답은 은닉층", "'은닉층'", "은닉층/hidden layer", "은닉층, hidden layer",
-        "은닉층(중간에 있는 층)", "히든(hidden layer)")],
+        "hidden layer (예전 은닉층)")],
     *[(typed, 0.0) for typed in (
         "출력층", "출력층(hidden layer)", "은닉층(출력층)", "은닉층/출력층", "은닉층 또는 출력층", "은닉층, output layer",
-        "은닉층 아님", "은닉층이 아니다", "input", "layer", "hidden layer 아닌가요", "(출력층)", "답")],
+        "은닉층 아님", "은닉층이 아니다", "input", "layer", "hidden layer 아닌가요", "(출력층)", "답",
+        # a second term that is no accepted spelling may be a second candidate: a hedge is not the answer
+        "은닉층(중간에 있는 층)", "히든(hidden layer)", "은닉층(dense layer)", "dense layer(은닉층)",
+        "은닉층(완전연결층 은닉층)")],
 ]
 
 
@@ -181,7 +184,7 @@ BANK_ROWS = [
     ("q01", "{a}{b}", 0), ("q01", "{b}", 0), ("q01", "{a} 또는 {b}", 0), ("q01", "{b}번입니다", 0),
     # multiple choice, net_correct (key a, b, d of five)
     ("q05", "{a}{b}{d}", 1), ("q05", "{a}, {b} 그리고 {d}", 1), ("q05", "{a}·{b}·{d}", 1), ("q05", "정답: {a}, {b}, {d}", 1),
-    ("q05", "{a}와 {b}와 {d}", 1), ("q05", "{a}{b}{c}", 1 / 3), ("q05", "{a} 또는 {b}", 0),
+    ("q05", "{a}와 {b}와 {d}", 1), ("q05", "{a}{b}{c}", 2 / 3 - 1 / 2), ("q05", "{a} 또는 {b}", 0),
     # multiple choice, per_option (key a, b of four)
     ("q23", "{a}와 {b}", 1), ("q23", "{a_}{b_}", 1), ("q23", "{a}", 3 / 4),
     # O/X (q02 false, q06 true)

@@ -7,11 +7,18 @@ student id nbgrader gives, not one the kernel reports), then scored with the
 question's partial-credit rule.
 
 Partial-credit rules (fraction of the question's points):
-  multiple  net_correct    max(0, (right chosen - wrong chosen) / number of right options)
-            per_option     share of options decided correctly (chosen or left out)
+  multiple  net_correct    max(0, right chosen / right options - wrong chosen / wrong options)
+            per_option     share of options decided correctly (chosen or left out), but 0 when more
+                           than half of the wrong options are chosen
             all_or_nothing the exact set
   matching  per_item       share of items put in the right category
             all_or_nothing every item right
+Ticking every option is worth 0 under every rule: it says nothing about which options are right
+(the old net_correct, over right options only, paid 1/3 to 1/2 of a question for it).
+
+A short answer is right when every term in it names the answer: "GPU(TPU)" or "TPU(GPU)" hedges
+between two answers and scores 0 like "GPU/TPU" always did.  A bracketed gloss must be an accepted
+spelling, or an accepted spelling with a short Korean qualifier ("Meta (옛 Facebook)").
 
 Answers are read the way students type them (`dlcourse.quiz.parse`: "정답은 b입니다", "A와 C", "784개",
 "아니요", "역전파(backpropagation)"); short answers also accept the bank's synonyms and refuse its
@@ -40,6 +47,14 @@ CANNOT_JUDGE = {
           "and this one is in the grading log for the TAs.",
 }
 
+# a short answer with several terms that is not right: says so without saying which term is right
+HEDGED = {
+    "ko": "답에 낱말이 여러 개 있어 정답으로 보지 않았습니다. 답은 하나만 적으세요. 괄호 안에는 같은 답의 "
+          "다른 표기(한국어 또는 영어)만 적을 수 있습니다 (예: \"역전파(backpropagation)\").",
+    "en": "The answer holds several terms, so it is not taken as the right one. Give one answer; brackets may "
+          "only hold another spelling of the same answer (e.g. \"backpropagation (역전파)\").",
+}
+
 
 # ── the public (key-free) view of a question ────────────────────────────────
 def neutral_order(qid: str, entries: list[dict]) -> list[dict]:
@@ -66,9 +81,15 @@ def public_question(q: dict) -> dict:
 def score_multiple(chosen: set, key: set, all_ids: list, rule: str) -> float:
     if rule == "all_or_nothing":
         return float(chosen == key)
+    wrong = set(all_ids) - key
+    wrong_share = len(chosen & wrong) / len(wrong) if wrong else 0.0
     if rule == "net_correct":
-        return max(0.0, (len(chosen & key) - len(chosen - key)) / len(key))
+        # right share minus wrong share: any choice made without knowing the key (all, none, at random)
+        # is worth 0 on average before the floor at 0
+        return max(0.0, len(chosen & key) / len(key) - wrong_share)
     if rule == "per_option":
+        if wrong_share > 0.5:
+            return 0.0
         return sum((o in chosen) == (o in key) for o in all_ids) / len(all_ids)
     raise ValueError(f"unknown rule {rule!r}")
 
@@ -91,9 +112,11 @@ def normalize_text(text: str) -> str:
 def score_short(text: str, accepted: list[str], reject: list[str] = ()) -> float:
     """A short answer against the bank's accepted spellings (and synonyms) and its known wrong answers.
 
-    The main term(s) must all be accepted ("Meta/Facebook"); a bracketed gloss may stand in for a main
-    term spelled another way ("백프롭(backpropagation)"), unless some term is a listed wrong answer
-    ("출력층(은닉층)" with 출력층 in `reject`).  Copulas and particles are dropped ("GPU입니다").
+    Every main term must be accepted ("Meta/Facebook"); so must every bracketed gloss, which may also
+    be an accepted spelling with a short Korean qualifier ("Meta (옛 Facebook)").  A term that is not
+    an accepted spelling may be a second candidate answer ("GPU(TPU)", "TPU(GPU)"): the grader cannot
+    tell a hedge from an unlisted synonym, so the answer is not right (the bank lists synonyms).
+    A listed wrong answer anywhere scores 0 ("출력층(은닉층)").  Copulas and particles are dropped.
     """
     ok = {normalize_text(a) for a in accepted} - {""}
     bad = {normalize_text(r) for r in reject} - {""}
@@ -102,11 +125,29 @@ def score_short(text: str, accepted: list[str], reject: list[str] = ()) -> float
         return 0.0
     if any(short_forms(part) & bad for part in main + gloss):
         return 0.0
-    if all(short_forms(part) & ok for part in main):
-        return 1.0
-    if len(main) == 1 and any(short_forms(part) & ok for part in gloss):
-        return 1.0
-    return 0.0
+    if not all(short_forms(part) & ok for part in main):
+        return 0.0
+    return float(all(_gloss_names(part, ok, bad) for part in gloss))
+
+
+QUALIFIER = 2           # Hangul syllables a gloss may add to an accepted spelling ("옛", "예전", "현재")
+
+
+def _gloss_names(part: str, ok: set, bad: set) -> bool:
+    """Whether a bracketed gloss names the same answer: an accepted spelling, or one with a short
+    Korean qualifier around it and nothing else (no other term, no listed wrong answer)."""
+    forms = short_forms(part)
+    if forms & ok:
+        return True
+    for form in forms:
+        if any(b in form for b in bad):
+            return False
+        for spelling in ok:
+            if len(spelling) >= 2 and spelling in form:
+                rest = form.replace(spelling, "", 1)
+                if len(rest) <= QUALIFIER and all("\uac00" <= ch <= "\ud7a3" for ch in rest):
+                    return True
+    return False
 
 
 def score_numeric(value: float, answer: float, tolerance: float) -> float:
@@ -204,12 +245,15 @@ def quiz_question(quiz: str, q: dict, shuffle: bool = True) -> Check:
             if problem:
                 return CheckResult(qid, 0.0, points, expected=expected, found=_cut(problem), note=note,
                                    hint=format_hint(public_question(q)))
-            found = _show(q, value)
+            found = _show(q, value)             # what was understood: the student's text only as a short prefix
             typed = raw.strip() if isinstance(raw, str) else raw
-            if str(typed) != found:
+            if str(typed) != found and q["type"] != "short":
                 found += f" ({'입력' if lang == 'ko' else 'typed'}: {brief(raw)})"
         score = points * min(1.0, max(0.0, float(_fraction(q, v, value))))
-        return CheckResult(qid, score, points, expected=expected, found=_cut(found), note=note)
+        hint = None
+        if q["type"] == "short" and score == 0 and sum(map(len, short_parts(value))) > 1:
+            hint = HEDGED["en" if lang == "en" else "ko"]
+        return CheckResult(qid, score, points, expected=expected, found=_cut(found), note=note, hint=hint)
 
     def run(ctx: Context, points: float) -> CheckResult:
         lang = ctx.lang
@@ -217,6 +261,7 @@ def quiz_question(quiz: str, q: dict, shuffle: bool = True) -> Check:
         try:
             return judge(ctx, points, note)
         except ArtifactProblem as problem:          # missing / student error / bad file: the usual messages
+            problem = ArtifactProblem(problem.kind, brief(problem.detail))     # a short prefix, never a channel
             result = problem_result(qid, points, problem, lang, "quiz")
             result.found = _cut(result.found)
             return result
@@ -226,7 +271,9 @@ def quiz_question(quiz: str, q: dict, shuffle: bool = True) -> Check:
             return CheckResult(qid, 0.0, points, found=CANNOT_JUDGE["en" if lang == "en" else "ko"].format(why=why),
                                note=note)
 
-    return Check(qid, run, var="quiz")
+    # the expected answer and the explanation would let a blank submission be resubmitted right:
+    # shown after the due date unless the config says otherwise
+    return Check(qid, run, var="quiz", visibility="answer_after_due")
 
 
 def format_hint_in(q: dict, lang: str) -> str:

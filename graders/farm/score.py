@@ -10,7 +10,11 @@ by its check messages (no traceback of hidden code survives), and leaves a
 from __future__ import annotations
 
 import json
+import logging
 import shutil
+import signal
+import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -24,6 +28,8 @@ from ..checks import CheckResult, Context
 from ..course import load_config
 from ..messages import msg
 from . import measure
+
+log = logging.getLogger("graders.score")
 
 CHECKS_SUFFIX = ".checks.json"
 # what checks.json keeps of the run's status (farm/execute.py)
@@ -88,6 +94,79 @@ def _prod(values) -> int:
     return out
 
 
+# ── the grader's own CPU time, bounded per check and per submission ──────────
+# Scorers parse student text (quiz answers) and student-made data in the grader process.  A parse that
+# runs away (a regular expression that backtracks, a structure that explodes) must cost that check
+# only: each check runs under a CPU-time timer (ITIMER_PROF: this process's own CPU, so waiting for
+# the scoring sandbox costs nothing, and the measurement itself is not timed here); past it the check
+# says it could not judge, with 0 points and a note for staff, and the next check runs.
+CPU_LIMIT = {
+    "ko": "채점기가 이 항목을 정해진 시간(CPU {seconds:g}초) 안에 판정하지 못해 0점으로 두었습니다 (학생 코드의 "
+          "잘못이 아닙니다). 다른 항목은 그대로 채점했고, 조교가 확인합니다.",
+    "en": "the grader could not judge this item within its time limit ({seconds:g} CPU seconds) and left it at 0 "
+          "(not your code's fault); the other items were graded as usual, and staff will look at it.",
+}
+
+
+class ScoringOverrun(BaseException):
+    """The CPU timer of one check ran out (a BaseException: no check's own `except Exception` keeps it)."""
+
+
+class CpuBudget:
+    """Runs each check of one submission under a CPU-time limit: `per_check` seconds, and `per_submission`
+    in all (after that each further check still gets `floor` seconds, so the rest is judged, boundedly).
+
+    Only the main thread can take the signal; elsewhere checks run unbounded (said once in the log)."""
+
+    def __init__(self, per_check: float, per_submission: float, floor: float = 1.0, lang: str = "ko"):
+        self.per_check, self.left, self.floor, self.lang = per_check, per_submission, floor, lang
+        self.armed = False
+        self.usable = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
+
+    def _expired(self, signum, frame):
+        if self.armed:
+            self.armed = False
+            raise ScoringOverrun()
+
+    def run(self, check, ctx: Context, points: float) -> CheckResult:
+        if not self.usable or self.per_check <= 0:
+            return check.run(ctx, points)
+        limit = min(self.per_check, max(self.floor, self.left))
+        start = time.process_time()
+        previous = signal.signal(signal.SIGPROF, self._expired)
+        try:
+            try:
+                self.armed = True
+                signal.setitimer(signal.ITIMER_PROF, limit)
+                return check.run(ctx, points)
+            finally:
+                self.armed = False
+                signal.setitimer(signal.ITIMER_PROF, 0)
+        except ScoringOverrun:
+            log.error("check %s of %s: over its CPU limit of %gs, not judged", check.name, ctx.student, limit)
+            note = CPU_LIMIT.get(self.lang, CPU_LIMIT["ko"]).format(seconds=limit)
+            return CheckResult(check.name, 0.0, points, note=note,
+                               staff=f"ScoringOverrun: the check used more than {limit:g} s of the grader's CPU")
+        finally:
+            self.armed = False
+            signal.setitimer(signal.ITIMER_PROF, 0)
+            signal.signal(signal.SIGPROF, previous)
+            self.left -= time.process_time() - start
+
+    def paused(self, fn):
+        """`fn` run with the timer stopped (the scoring sandbox has limits of its own; waiting is not scoring)."""
+        def run(*args, **kwargs):
+            if not self.usable:
+                return fn(*args, **kwargs)
+            left, _ = signal.setitimer(signal.ITIMER_PROF, 0)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                if left > 0 and self.armed:
+                    signal.setitimer(signal.ITIMER_PROF, left)
+        return run
+
+
 class ScoreArtifacts(NbGraderPreprocessor):
     language = Unicode("ko").tag(config=True)
     max_artifact_mb = Float(64).tag(config=True)
@@ -98,6 +177,8 @@ class ScoreArtifacts(NbGraderPreprocessor):
     public_data = Unicode("", help="Folder of public data files").tag(config=True)
     measure_memory_gb = Float(8.0, help="Address-space limit of the scoring sandbox (GiB)").tag(config=True)
     measure_seconds = Integer(240, help="Wall-time limit of the scoring sandbox (s)").tag(config=True)
+    check_cpu_seconds = Float(20.0, help="CPU seconds the grader may spend on one check (0: no limit)").tag(config=True)
+    scoring_cpu_seconds = Float(120.0, help="CPU seconds the grader may spend scoring one submission").tag(config=True)
 
     def _measurer(self, scorer, ctx: Context, artifacts: Path, nb=None):
         settings = measure.Settings(
@@ -158,9 +239,13 @@ class ScoreArtifacts(NbGraderPreprocessor):
         ctx = Context(artifacts=artifacts, thresholds=assignment.thresholds, lang=self.language,
                       max_artifact_bytes=int(self.max_artifact_mb * 2**20), secrets=cfg,
                       student=info["student"], models=tuple(scorer.models))
-        ctx.measurer = self._measurer(scorer, ctx, artifacts, nb)
+        budget = CpuBudget(self.check_cpu_seconds, self.scoring_cpu_seconds, lang=self.language)
+        if not budget.usable:
+            log.warning("scoring %s of %s outside the main thread: checks run without a CPU limit",
+                        info["assignment"], info["student"])
+        ctx.measurer = budget.paused(self._measurer(scorer, ctx, artifacts, nb))
         try:
-            return scorer.score(ctx, assignment.points), ctx
+            return scorer.score(ctx, assignment.points, run=budget.run), ctx
         finally:
             if run.get("work"):
                 shutil.rmtree(run["work"], ignore_errors=True)

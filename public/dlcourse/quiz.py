@@ -61,7 +61,7 @@ MAX_SHORT = 80          # short answers: a word or a short phrase
 MAX_NODES = 200         # a list or dict answer: at most this many pieces ...
 MAX_DEPTH = 4           # ... nested at most this deep
 MAX_INT_BITS = 256      # larger integers are not answers
-SHOW = 120              # at most this much of a typed answer is quoted back in a message
+SHOW = 40               # at most this much of a typed answer is quoted back in a message (never a channel)
 
 TRUE_WORDS = {
     "o", "○", "◯", "⭕", "〇", "o표", "동그라미", "✔", "✓", "☑", "✅", "🙆",
@@ -78,9 +78,14 @@ _QUOTES = "\"'`“”‘’「」『』"
 _COPULA = r"(?:입니다|입니당|이에요|이예요|예요|에요|이요|요|임|이다|(?:이)?라고\s*(?:합니다|해요|한다|부릅니다|불러요|부른다))"
 # choice answers: what may stand around the letters ("정답은 B번입니다", "A와 C", "answer: b")
 _CHOICE_PUNCT = set(",;/&+.:()[]{}<>!?·・‧•、" + _QUOTES)
-_CHOICE_FILLER = re.compile(r"(?:정답|답|보기|선택지|선택|번째|번|은|는|이|가|을|를|와|과|랑|이랑|하고|그리고|및|"
-                            r"입니다|입니당|이에요|예요|에요|이요|요|임|이다|다|제|저는|저의|나는|내|고름|골라요|고릅니다|"
-                            r"골랐습니다|모두|전부|둘다|셋다|것)+")
+# Words that may stand around the letters.  Checked by `_is_filler` in time linear in the word's
+# length: as one regular expression `(?:이|다|이다|…)+` this list backtracked exponentially on a word
+# made of overlapping pieces ("이다이다…뷁": ×2 per piece, 80 characters ≈ a day of CPU).
+_CHOICE_FILLER = frozenset((
+    "정답", "답", "보기", "선택지", "선택", "번째", "번", "은", "는", "이", "가", "을", "를", "와", "과", "랑", "이랑",
+    "하고", "그리고", "및", "입니다", "입니당", "이에요", "예요", "에요", "이요", "요", "임", "이다", "다", "제",
+    "저는", "저의", "나는", "내", "고름", "골라요", "고릅니다", "골랐습니다", "모두", "전부", "둘다", "셋다", "것"))
+_FILLER_LONGEST = max(map(len, _CHOICE_FILLER))
 _LATIN_FILLER = {"ANSWER", "ANS", "IS", "THE", "AND", "OPTION", "OPTIONS", "CHOICE", "CHOICES", "MY"}
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]+")
 # numbers: "784개", "5 epochs", "4에폭", "8번 줄", "line 8", "1,000", "10%", "약 1"
@@ -93,7 +98,8 @@ _NUMBER = re.compile(
     r"params|param|파라미터|가중치|값|lines|line|의)*"
     r"(?:입니다|입니당|이에요|예요|에요|이요|요|임|이다)?[.!]?")
 # matching: "1: ML, 2: DL", "1-ML 2-DL", "1번 ML", "1→ML"
-_PAIR = re.compile(r"(?P<n>\d+)\s*(?:번째|번)?\s*(?:[:=\-→>)\].]|->|=>)*\s*(?P<cat>.*\S)?\s*")
+# ("->" and "=>" are two characters of the class: no alternative that could match the same text twice)
+_PAIR = re.compile(r"(?P<n>\d+)\s*(?:번째|번)?\s*[:=\-→>)\].]*\s*(?P<cat>.*\S)?\s*")
 
 
 def _clean(text: str) -> str:
@@ -189,10 +195,21 @@ def _choice_letters(text: str, n: int) -> tuple[list[str], list[str]]:
             if all(ch in LETTERS[:n] for ch in up):
                 letters.extend(up)
                 continue
-        elif _HANGUL.fullmatch(tok) and _CHOICE_FILLER.fullmatch(tok):
+        elif _HANGUL.fullmatch(tok) and _is_filler(tok):
             continue
         unknown.append(tok)
     return letters, unknown
+
+
+def _is_filler(word: str) -> bool:
+    """Whether `word` is a run of filler words ("정답은", "번입니다"): word break by dynamic programming,
+    at most len(word) × the longest filler steps, whatever the word."""
+    if len(word) > MAX_TEXT:
+        return False
+    ends = [True] + [False] * len(word)          # ends[i]: word[:i] is a run of fillers
+    for i in range(1, len(word) + 1):
+        ends[i] = any(ends[j] and word[j:i] in _CHOICE_FILLER for j in range(max(0, i - _FILLER_LONGEST), i))
+    return ends[-1]
 
 
 def _choice_problem(unknown: list[str], n: int) -> str:
@@ -200,7 +217,7 @@ def _choice_problem(unknown: list[str], n: int) -> str:
         return pick(f" 번호 대신 화면에 보이는 선택지 글자(A–{LETTERS[n - 1]})로 적으세요.",
                     f" Use the option letters you see (A–{LETTERS[n - 1]}), not numbers.")
     if unknown:
-        shown = ", ".join(repr(t) for t in unknown[:5])
+        shown = brief(" ".join(unknown))
         return pick(f" 읽지 못한 부분: {shown}.", f" Could not read: {shown}.")
     return ""
 
@@ -316,10 +333,10 @@ def _parse_matching(question, raw, got):
     for key, value in pairs:
         number = _item_number(key)
         if number is None:
-            return None, want + f" ({pick('알 수 없는 항목 번호', 'unknown item number')}: {brief(key, 40)})"
+            return None, want + f" ({pick('알 수 없는 항목 번호', 'unknown item number')}: {brief(key)})"
         cat = _category(labels, value)
         if not 1 <= number <= len(items) or cat is None:
-            return None, want + f" ({brief(key, 40)}: {brief(value, 60)})"
+            return None, want + f" ({brief(key, 10)}: {brief(value)})"
         if number in out:
             return None, pick(f"{number} 번 항목을 두 번 적었습니다.", f"Item {number} is answered twice.") + " " + want
         out[number] = cat
@@ -424,11 +441,17 @@ def describe(question: dict, value) -> str:
         return f"{value:g}"
     if question.get("type") == "short" and isinstance(value, str):
         main, gloss = short_parts(value)
-        shown = " / ".join(main)
+        shown = _prefix(" / ".join(main))
+        room = SHOW - len(shown)                 # the student's own text: SHOW characters in all
         if gloss:
-            shown += pick(f" (괄호 안: {' / '.join(gloss)})", f" (in brackets: {' / '.join(gloss)})")
+            inside = _prefix(" / ".join(gloss), max(room, 0)) if room > 0 else "…"
+            shown += pick(f" (괄호 안: {inside})", f" (in brackets: {inside})")
         return shown
     return str(value)
+
+
+def _prefix(text: str, limit: int = SHOW) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def short_parts(text: str) -> tuple[list[str], list[str]]:

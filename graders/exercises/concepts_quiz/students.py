@@ -44,11 +44,11 @@ REFERENCE = {
 MISTAKES = {
     # partly right multiple-choice and matching answers: both partial-credit rules at work
     "partial_credit": {
-        "q05": ["a", "b", "c"],                  # net_correct, key a,b,d: (2 right - 1 wrong) / 3
+        "q05": ["a", "b", "c"],                  # net_correct, key a,b,d of 5: 2/3 right - 1/2 wrong = 1/6
         "q07": ["a", "b", "d"],                  # per_option, key a,b,c of 5: a,b,e decided right = 3/5
         "q08": ["a", "b", "c"],                  # net_correct, key a–d: 3/4
         "q23": ["a"],                            # per_option, key a,b of 4: a,c,d decided right = 3/4
-        "q28": ["a", "b", "c", "d"],             # net_correct, key a,b,c: (3 - 1) / 3
+        "q28": ["a", "b", "c", "d"],             # net_correct, key a,b,c of 5: 3/3 right - 1/2 wrong = 1/2
         "q09": {**REFERENCE["q09"], "translator": "SPEECH", "dictation": "NLP"},        # 2/4 items
         "q12": {**REFERENCE["q12"], "explainable": "DL", "tabular": "DL"},             # 4/6 items
         "q21": {**REFERENCE["q21"], "by_google": "PT", "by_meta": "TF"},               # 4/6 items
@@ -87,7 +87,7 @@ def _expected() -> dict:
     full = _full(bank)
     return {
         "ref": full,
-        "partial_credit": {**full, "q05": 2 / 3, "q07": 1.2, "q08": 1.5, "q23": 1.5, "q28": 4 / 3,
+        "partial_credit": {**full, "q05": 1 / 3, "q07": 1.2, "q08": 1.5, "q23": 1.5, "q28": 1.0,
                            "q09": 1.0, "q12": 2.0, "q21": 2.0},
         "frameworks_mixed": {**full, "q22": 0, "q24": 0, "q27": 0, "q21": 1.0},
         "format_slips": {**full, "q01": 0, "q02": 0, "q05": 0, "q12": 0, "q33": 0, "q34": 0},
