@@ -133,7 +133,8 @@ def test_newest_submission_wins_and_feedback_opens_after_the_due_date(quiz_cours
     pages = kim.fetch_feedback(QUIZ)
     assert len(pages) == 1, pages                                    # only the graded (newest) submission
     text = _text(pages[0])
-    assert "q13" in text and "해설" in text
+    # points of every visible question; their expected answers and explanations wait for the due date
+    assert "q13 (" in text and "해설:" not in text and "🔒 정답과 해설은 마감" in text
     assert f"⏳ {OPENS_LATER}" in text and "마감" in text
     assert f"{OPENS_LATER} (" not in text                            # no points or message of q12 yet
     assert f"{STAFF_ONLY} (" not in text and "⏳ " + STAFF_ONLY not in text
@@ -153,6 +154,7 @@ def test_newest_submission_wins_and_feedback_opens_after_the_due_date(quiz_cours
     text = _text(kim.fetch_feedback(QUIZ)[0])
     assert f"{OPENS_LATER} (" in text and f"⏳ {OPENS_LATER}" not in text
     assert f"{STAFF_ONLY} (" not in text
+    assert "해설:" in text and "🔒" not in text                     # the answers opened with it
     assert _total(text) == pytest.approx((full - points[STAFF_ONLY],) * 2)
 
     # staff see the queue on the dashboard
@@ -337,7 +339,7 @@ def test_student_submits_in_jupyterlab_and_fetches_feedback_before_and_after_the
         seen.append(fetch_feedback())
         before = seen[0]
         points = _quiz_points(cfg)
-        assert "q13" in before and "해설" in before
+        assert "q13 (" in before and "해설:" not in before and "🔒 정답과 해설은 마감" in before
         assert f"⏳ {OPENS_LATER}" in before and f"{OPENS_LATER} (" not in before
         assert f"{STAFF_ONLY} (" not in before
 
@@ -346,6 +348,7 @@ def test_student_submits_in_jupyterlab_and_fetches_feedback_before_and_after_the
         after = seen[1]
         assert f"{OPENS_LATER} (" in after and f"⏳ {OPENS_LATER}" not in after
         assert f"{STAFF_ONLY} (" not in after
+        assert "해설:" in after and "🔒" not in after                 # expected answers and explanations too
         full = sum(points.values())
         assert _total(after) == pytest.approx((full - points[STAFF_ONLY],) * 2)
     finally:
