@@ -80,6 +80,7 @@ class Watch:
     max_per_hour: int | None = 6        # graded submissions per student and assignment in any hour (None: no limit)
     lms_drop: Path | None = None        # <lms_drop>/<assignment>/<download>.zip|folder: imported and graded
     stop_grace_s: float = 60.0          # on SIGTERM: wait this long for gradings under way, then stop them
+    feedback_timeout_s: float = 120.0   # one submission's feedback is made within this, or a short page says so
 
 
 DEFAULT_LMS_PATTERN = r"^(?P<student>[A-Za-z0-9.-]+)(?:_|$)"
@@ -453,7 +454,7 @@ def _read_visibility(path: Path, where: str, raw, every: bool = False) -> dict:
 def _read_watch(path: Path, raw) -> Watch:
     _require(path, "WATCH", raw, dict, "a dict of grade-on-submit settings (see the README, 'Grade on submit')")
     defaults = Watch()
-    known = ("workers", "scheduler", "poll_seconds", "max_per_hour", "lms_drop", "stop_grace_s")
+    known = ("workers", "scheduler", "poll_seconds", "max_per_hour", "lms_drop", "stop_grace_s", "feedback_timeout_s")
     for key in raw:
         if key not in known:
             _fail(path, f"WATCH['{key}']", "unknown key", f"use one of {', '.join(known)}")
@@ -463,7 +464,7 @@ def _read_watch(path: Path, raw) -> Watch:
     scheduler = raw.get("scheduler")
     if scheduler is not None and (not isinstance(scheduler, str) or "://" not in scheduler):
         _fail(path, "WATCH['scheduler']", f"got {scheduler!r}", "a Dask address such as 'tcp://host:8786', or None")
-    for key in ("poll_seconds", "stop_grace_s"):
+    for key in ("poll_seconds", "stop_grace_s", "feedback_timeout_s"):
         value = raw.get(key, getattr(defaults, key))
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 3600:
             _fail(path, f"WATCH['{key}']", f"got {value!r}", "a number of seconds above 0 (at most 3600)")
@@ -476,7 +477,8 @@ def _read_watch(path: Path, raw) -> Watch:
         drop = Path(drop) if Path(drop).is_absolute() else path.parent / drop
     return Watch(workers=workers, scheduler=scheduler, poll_seconds=float(raw.get("poll_seconds", defaults.poll_seconds)),
                  max_per_hour=per_hour, lms_drop=drop,
-                 stop_grace_s=float(raw.get("stop_grace_s", defaults.stop_grace_s)))
+                 stop_grace_s=float(raw.get("stop_grace_s", defaults.stop_grace_s)),
+                 feedback_timeout_s=float(raw.get("feedback_timeout_s", defaults.feedback_timeout_s)))
 
 
 def lms_timezone(name: str):

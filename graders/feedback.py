@@ -90,6 +90,106 @@ _BASE64 = re.compile(r"^[A-Za-z0-9+/=\s]*$")
 SAFE_MIMES = {"text/plain", "text/latex", "image/png", "image/jpeg", "image/svg+xml"}
 NOT_SHOWN = {"ko": "[{what} 출력은 보여 주지 않습니다]", "en": "[{what} output not shown]"}
 
+# ── what is rendered is bounded ─────────────────────────────────────────────
+# An HTML sanitizer (bleach/html5lib here, and nbconvert's own pass after ours) spends time that grows
+# with the number of tags times how deep they nest: a 200 kB markdown cell of unclosed <div>s took 87 s,
+# and formgrader renders in its server's event loop.  So every piece that would be rendered (a markdown or
+# raw cell, an output's text, a code cell's source) is measured first, in one linear pass, and a piece
+# over these bounds is shown as a short notice instead; so is everything past the notebook's budget.
+MAX_PIECE_CHARS = 100_000            # one cell's source, one output's text or markup
+MAX_PIECE_DEPTH = 256                # tags open at once, as counted by _markup_cost (an upper bound)
+MAX_IMAGE_CHARS = 4_000_000          # one base64 image
+MAX_NOTEBOOK_CHARS = 6_000_000       # everything shown of one notebook
+MAX_NOTEBOOK_WORK = 20_000_000       # sum over pieces of tags × depth (about 3 s of sanitizing)
+TOO_BIG = {"ko": "[{what} 너무 커서 여기에는 보여 주지 않습니다 ({why}). 노트북 파일을 열어 확인하세요.]",
+           "en": "[{what} is too big to show here ({why}). Open the notebook file to see it.]"}
+WHAT = {"markdown": {"ko": "이 마크다운 셀은", "en": "This markdown cell"},
+        "raw": {"ko": "이 셀은", "en": "This cell"},
+        "output": {"ko": "이 출력은", "en": "This output"},
+        "code": {"ko": "이 코드 셀의 나머지 부분은", "en": "The rest of this code cell"}}
+WHY = {"chars": {"ko": "{n:,}자, 최대 {limit:,}자", "en": "{n:,} characters, at most {limit:,}"},
+       "depth": {"ko": "태그가 {n:,}단계로 겹침, 최대 {limit:,}단계", "en": "tags nested {n:,} deep, at most {limit:,}"},
+       "budget": {"ko": "노트북 전체에서 보여 줄 수 있는 양을 넘음", "en": "past what one notebook may show"}}
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)[^<>]*?(/?)>|<(/?)([A-Za-z][A-Za-z0-9-]*)")
+
+
+def _markup_cost(text: str) -> tuple[int, int]:
+    """(tags, deepest nesting) of markup, in one linear pass.  Every tag that is not void counts as
+    open until a closing tag of any name: never less than what an HTML parser builds."""
+    tags = depth = deepest = 0
+    for m in _TAG.finditer(text):
+        closing, name = (m.group(1), m.group(2)) if m.group(2) else (m.group(4), m.group(5))
+        tags += 1
+        if closing:
+            depth = max(0, depth - 1)
+        elif name.lower() not in _VOID and not m.group(3):
+            depth += 1
+            deepest = max(deepest, depth)
+    return tags, deepest
+
+
+class RenderBudget:
+    """What one notebook's page may still render (see the bounds above)."""
+
+    def __init__(self, lang: str = "ko"):
+        self.lang, self.chars, self.work = lang, MAX_NOTEBOOK_CHARS, MAX_NOTEBOOK_WORK
+
+    def notice(self, what: str, why: str, **kw) -> str:
+        pick = lambda table: table.get(self.lang, table["en"])      # noqa: E731
+        return pick(TOO_BIG).format(what=pick(WHAT[what]), why=pick(WHY[why]).format(**kw))
+
+    def take(self, text: str, what: str, markup: bool = False, limit: int = MAX_PIECE_CHARS) -> str | None:
+        """None when `text` may be rendered (and it is charged to the budget), else the notice to show."""
+        n = len(text)
+        if n > limit:
+            return self.notice(what, "chars", n=n, limit=limit)
+        work = 0
+        if markup:
+            tags, deepest = _markup_cost(text)
+            if deepest > MAX_PIECE_DEPTH:
+                return self.notice(what, "depth", n=deepest, limit=MAX_PIECE_DEPTH)
+            work = tags * max(deepest, 1)
+        if n > self.chars or work > self.work:
+            return self.notice(what, "budget")
+        self.chars -= n
+        self.work -= work
+        return None
+
+
+def _text_of(value) -> str:
+    return "".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def _notice_output(text: str) -> NotebookNode:
+    return NotebookNode(output_type="stream", name="stdout", text=text + "\n")
+
+
+def _notice_markdown(text: str) -> str:
+    return '<div class="dl-safe-md dl-too-big"><p>' + html.escape(text, quote=True) + "</p></div>"
+
+
+def bound_outputs(outputs: list, budget: RenderBudget) -> list:
+    """Outputs with every piece over the bounds replaced by a notice (before any of it is parsed)."""
+    kept = []
+    for out in outputs or []:
+        kind = out.get("output_type")
+        if kind == "stream":
+            refused = budget.take(_text_of(out.get("text", "")), "output")
+        elif kind == "error":
+            refused = budget.take(_text_of(out.get("traceback", "")) + str(out.get("evalue", "")), "output")
+        else:
+            refused = None
+            for mime, value in (out.get("data") or {}).items():
+                text = _text_of(value)
+                image = mime in ("image/png", "image/jpeg")
+                refused = budget.take(text, "output", markup=mime in ("text/html", "text/markdown", "image/svg+xml"),
+                                      limit=MAX_IMAGE_CHARS if image else MAX_PIECE_CHARS)
+                if refused:
+                    break
+        kept.append(_notice_output(refused) if refused else out)
+    return kept
+
 
 def _attribute_ok(tag: str, name: str, value: str) -> bool:
     if name in ("title", "align", "colspan", "rowspan", "scope", "lang", "dir", "open"):
@@ -121,7 +221,11 @@ def safe_markdown(source) -> str:
     from nbconvert.filters import markdown2html
     if isinstance(source, list):
         source = "".join(source)
-    rendered = safe_html(markdown2html(str(source)))
+    return _safe_block(markdown2html(str(source)))
+
+
+def _safe_block(rendered: str) -> str:
+    rendered = safe_html(rendered)
     return '<div class="dl-safe-md">' + rendered.replace("\r", "").replace("\n", "&#10;") + "</div>"
 
 
@@ -178,8 +282,10 @@ def safe_outputs(outputs: list, lang: str = "ko") -> list:
     return kept
 
 
-def safe_cell(cell, lang: str = "ko"):
-    """A cell whose markup, outputs, tags and comment cannot run anything in a browser."""
+def safe_cell(cell, lang: str = "ko", budget: RenderBudget | None = None):
+    """A cell whose markup, outputs, tags and comment cannot run anything in a browser, and whose every
+    piece is within the render bounds (`budget`, one per notebook) before anything parses it."""
+    budget = budget or RenderBudget(lang)
     meta = cell.get("metadata", {})
     tags = meta.get("tags")
     if tags is not None:
@@ -188,12 +294,21 @@ def safe_cell(cell, lang: str = "ko"):
     if isinstance(nbg, dict) and isinstance(nbg.get("comment"), str):
         nbg["comment"] = plain_markdown(nbg["comment"])
     cell.pop("attachments", None)
+    source = _text_of(cell.get("source", ""))
     if cell.cell_type == "markdown":
-        cell.source = safe_markdown(cell.source)
+        from nbconvert.filters import markdown2html
+        refused = budget.take(source, "markdown")
+        rendered = None if refused else markdown2html(source)
+        refused = refused or budget.take(rendered, "markdown", markup=True, limit=4 * MAX_PIECE_CHARS)
+        cell.source = _notice_markdown(refused) if refused else _safe_block(rendered)
     elif cell.cell_type == "raw":
-        cell.source = safe_html(cell.source)
+        refused = budget.take(source, "raw", markup=True)
+        cell.source = html.escape(refused) if refused else safe_html(source)
     elif cell.cell_type == "code":
-        cell.outputs = safe_outputs(cell.get("outputs", []), lang)
+        refused = budget.take(source, "code")
+        if refused:
+            cell.source = source[:MAX_PIECE_CHARS // 10] + "\n# " + refused
+        cell.outputs = safe_outputs(bound_outputs(cell.get("outputs", []), budget), lang)
     return cell
 
 
@@ -203,8 +318,12 @@ class SafeOutputs(Preprocessor):
     enabled = Bool(True).tag(config=True)
     language = Unicode("ko").tag(config=True)
 
+    def preprocess(self, nb, resources):
+        self._budget = RenderBudget(self.language)
+        return super().preprocess(nb, resources)
+
     def preprocess_cell(self, cell, resources, index):
-        return safe_cell(cell, self.language), resources
+        return safe_cell(cell, self.language, getattr(self, "_budget", None)), resources
 
 
 class FeedbackOutputs(SafeOutputs):

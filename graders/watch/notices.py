@@ -29,6 +29,15 @@ TEXT = {
               "If you submit again meanwhile, only your newest submission is graded. Its submission time is kept: "
               "handed in before the due date, it counts as on time however late it is graded.",
     },
+    "no_feedback_title": {"ko": "채점 완료 · 피드백을 만들지 못했습니다", "en": "Graded · feedback could not be made"},
+    "no_feedback": {
+        "ko": "제출은 채점되었고 점수는 기록되었습니다. 다만 이 제출의 피드백 페이지를 정해진 시간({limit}초) 안에 "
+              "만들지 못해 이 안내로 대신합니다. 조교에게 문의하면 채점 결과를 확인해 드립니다. 노트북에 아주 큰 "
+              "출력이나 셀이 있다면 줄인 뒤 다시 제출해 보세요.",
+        "en": "Your submission was graded and its score is recorded, but its feedback page could not be made within "
+              "the time allowed ({limit} s), so this note stands in for it. Ask the teaching staff to see your results. "
+              "If your notebook has very large outputs or cells, make them smaller and submit again.",
+    },
     "hint": {"ko": "힌트: 제출하기 전에 노트북의 자가 점검 셀로 먼저 확인해 보세요.",
              "en": "Hint: check your work with the notebook's self-check cells before you submit."},
 }
@@ -39,8 +48,8 @@ PAGE = Environment(autoescape=True).from_string("""<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{ title }} — {{ assignment }}</title>
 <style>body{font-family:sans-serif;max-width:40em;margin:2em auto;padding:0 1em;line-height:1.6}</style>
-</head><body data-dlcourse-notice="rate_limit">
-<h1>⏳ {{ title }}</h1>
+</head><body data-dlcourse-notice="{{ kind }}">
+<h1>{{ icon }} {{ title }}</h1>
 <p><b>{{ assignment }}</b> / {{ notebook }}</p>
 <p>{{ body }}</p>
 <p>{{ hint }}</p>
@@ -56,7 +65,14 @@ def _t(lang: str, key: str, **kw) -> str:
 def rate_limit_page(lang: str, assignment: str, notebook: str, submitted: str, until: str, n: int) -> str:
     return PAGE.render(lang=lang, csp=FEEDBACK_CSP, title=_t(lang, "title"), assignment=assignment,
                        notebook=notebook, body=_t(lang, "rate_limit", submitted=submitted, until=until, n=n),
-                       hint=_t(lang, "hint"))
+                       hint=_t(lang, "hint"), kind="rate_limit", icon="⏳")
+
+
+def no_feedback_page(lang: str, assignment: str, notebook: str, limit_s: float) -> str:
+    """The feedback slot of a graded submission whose feedback could not be made within its bounds."""
+    return PAGE.render(lang=lang, csp=FEEDBACK_CSP, title=_t(lang, "no_feedback_title"), assignment=assignment,
+                       notebook=notebook, body=_t(lang, "no_feedback", limit=f"{limit_s:g}"), hint="",
+                       kind="no_feedback", icon="✓")
 
 
 def place(feedback_dir: Path, secret: str, notebook: str, page: str) -> Path:

@@ -26,7 +26,8 @@ MAX_START_FAILURES = 3
 
 # ── the grader processes ────────────────────────────────────────────────────
 def _grader_main(conn, init_args) -> None:
-    """A grader process of the farm (autograde's set-up) that grades and makes feedback for each job."""
+    """A grader process of the farm (autograde's set-up) that grades each job; feedback is made elsewhere
+    (a feedback process per submission, below), so the next student's grading never waits for it."""
     from ..farm.autograde import worker_loop
     worker_loop(conn, init_args, _answer)
 
@@ -45,14 +46,61 @@ def _run_job(kind: str, assignment: str, student: str, as_of: str) -> dict:
     from ..farm import autograde
     warnings.filterwarnings("ignore")
     cfg, api = autograde._WORKER["cfg"], autograde._WORKER["api"]
-    result: dict = {"ok": True}
-    if kind == "grade":
-        outcome = autograde.grade_one(api, cfg, assignment, student)
-        result.update(ok=outcome.ok, seconds=outcome.seconds, error=outcome.error)
-        if not outcome.ok:
-            return result
-    result.update(make_feedback(api, cfg, assignment, student, as_of))
-    return result
+    outcome = autograde.grade_one(api, cfg, assignment, student)
+    return {"ok": outcome.ok, "seconds": outcome.seconds, "error": outcome.error}
+
+
+# ── feedback: one process per submission, bounded in time ──────────────────
+# Each submission's feedback is made in a process of its own, forked from a server that has the
+# feedback code imported (a start in milliseconds), next to the feedback of other students and to the
+# gradings, and killed at WATCH['feedback_timeout_s'].  What is rendered is bounded too (feedback.py:
+# RenderBudget).  A feedback that cannot be made in bounds leaves a short page for that student only.
+FEEDBACK_PRELOAD = ["graders.watch.service", "graders.farm.autograde", "graders.feedback", "nbgrader.apps"]
+MAX_FEEDBACK_PROCESSES_EXTRA = 4     # at most 2 × workers + this many feedback processes at once
+
+
+def _feedback_context():
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(FEEDBACK_PRELOAD)
+    return ctx
+
+
+def _feedback_main(conn, config_path: str, assignment: str, student: str, as_of: str) -> None:
+    import warnings
+
+    from ..course import load_config
+    from ..farm.autograde import _die_with_parent, nbgrader_api
+    _die_with_parent()
+    warnings.filterwarnings("ignore")
+    try:
+        cfg = load_config(config_path)
+        result = make_feedback(nbgrader_api(cfg), cfg, assignment, student, as_of)
+    except Exception as exc:             # a bug here: this feedback's result, never the service's end
+        result = {"feedback": False, "feedback_error": f"{type(exc).__name__}: {str(exc)[:300]}",
+                  "trace": traceback.format_exc()[-4000:]}
+    conn.send(("done", result))
+
+
+class _FeedbackRun:
+    """One submission's feedback process and its deadline."""
+
+    def __init__(self, ctx, cfg: CourseConfig, task: "Task", as_of: str, limit_s: float):
+        self.task, self.limit_s = task, limit_s
+        self.conn, child = ctx.Pipe(duplex=False)
+        self.proc = ctx.Process(target=_feedback_main, args=(child, str(cfg.path), task.assignment, task.student, as_of),
+                                daemon=True, name=f"dlcourse-feedback-{task.student}")
+        self.proc.start()
+        child.close()
+        self.deadline = time.monotonic() + limit_s
+
+    def end(self) -> None:
+        if self.proc.is_alive():
+            self.proc.kill()
+        self.proc.join(timeout=10)
+        try:
+            self.conn.close()
+        except OSError:
+            pass
 
 
 def make_feedback(api, cfg: CourseConfig, assignment: str, student: str, as_of: str) -> dict:
@@ -101,12 +149,15 @@ def _kill(g) -> None:
 
 @dataclass
 class Task:
-    kind: str                       # "grade" | "feedback"
+    kind: str                       # "grade" (a grader process) | "feedback" (after a grading) | "refresh" (again)
     assignment: str
     student: str
     phase: str
-    job: Job | None = None          # the queue row of a grading
+    job: Job | None = None          # the queue row of a grading (and of the feedback made after it)
+    seconds: float | None = None    # how long the grading took
     row_id: int | None = None       # the row whose feedback is made again
+    entry: str | None = None        # the submission's inbound entry (its feedback slot) or LMS download
+    source: str = "exchange"
     started: float = field(default_factory=time.monotonic)
 
 
@@ -130,7 +181,11 @@ class Service:
         self._told_refused: set = set()
         self._refreshing: set = set()
         self._feedback_retried: set = set()
+        self._feedback_gave_up: set = set()         # rows whose feedback ran past its time: not again this run
         self._last_counts: dict | None = None
+        self._feedback_ctx = None
+        self._feedbacks: list[_FeedbackRun] = []      # feedback processes running
+        self._feedback_waiting: list[Task] = []       # feedback to make once a process may start
 
     # the time, for deadlines (aware UTC) and for the queue (naive UTC)
     def now(self) -> dt.datetime:
@@ -206,12 +261,13 @@ class Service:
                     self.log(f"stopping: {len(busy)} grading(s) under way may finish "
                              f"(at most {self.cfg.watch.stop_grace_s:g} s)")
                     stop_deadline = mono + self.cfg.watch.stop_grace_s
-                if stop_deadline is not None and (mono >= stop_deadline or not any(g.task for g in graders)):
+                if stop_deadline is not None and (mono >= stop_deadline or not self._busy(graders)):
                     break
                 if not self.stopping and mono - last_scan >= self.poll:
                     self._guarded(self._scan)
                     self._guarded(self._tell_rate_limited)
                     last_scan = mono
+                self._guarded(self._feedback_step, graders)
                 if not self.stopping:
                     self._guarded(self._dispatch, graders)
                 if mono - last_beat >= HEARTBEAT_S:
@@ -219,7 +275,7 @@ class Service:
                     self.queue.heartbeat(self.cfg.course_id, socket.gethostname(), os.getpid(), started, now)
                     last_beat = mono
                     self._progress()
-                if self.drain and not self.stopping and not any(g.task for g in graders) and self._nothing_left():
+                if self.drain and not self.stopping and not self._busy(graders) and self._nothing_left():
                     if idle_since is None:
                         idle_since = mono
                     if mono - idle_since >= self.idle_exit_s:
@@ -227,7 +283,12 @@ class Service:
                 else:
                     idle_since = None
                 timeout = min(self.poll, 0.5) if self.drain else self.poll
-                ready = wait_any([g.conn for g in graders] + [g.proc.sentinel for g in graders], timeout=timeout)
+                if self._feedbacks:
+                    timeout = max(0.05, min([timeout] + [f.deadline - time.monotonic() for f in self._feedbacks]))
+                ready = wait_any([g.conn for g in graders] + [g.proc.sentinel for g in graders]
+                                 + [f.conn for f in self._feedbacks] + [f.proc.sentinel for f in self._feedbacks],
+                                 timeout=timeout)
+                self._guarded(self._feedback_ready, ready)
                 for g in list(graders):
                     if g.conn in ready:
                         try:
@@ -254,6 +315,9 @@ class Service:
                         elif not self.stopping:
                             graders.append(_grader(ctx, g.slot, init(g.slot)))
         finally:
+            for run in self._feedbacks:          # stopped: made again at the next start (feedback_phase unset)
+                run.end()
+            self._feedbacks, self._feedback_waiting = [], []
             for g in graders:
                 if g.task is not None:
                     self._lost(g, stopped=True)
@@ -368,7 +432,18 @@ class Service:
     def _dispatch(self, graders: list) -> None:
         from ..intake import safecopy
         from ..intake.exchange import collect_entry
-        busy = {(g.task.assignment, g.task.student) for g in graders if g.task}
+        busy = self._busy_students(graders)
+        now = self.now()
+        while True:                          # feedback to make again (after the due date): feedback processes
+            refresh = self._next_refresh(now, busy, mark=True)
+            if refresh is None:
+                break
+            row, ph = refresh
+            self._refreshing.add(row["id"])
+            self._feedback_waiting.append(Task("refresh", row["assignment"], row["student"], ph, row_id=row["id"],
+                                               entry=row["entry"], source=row["source"]))
+            busy.add((row["assignment"], row["student"]))
+        self._start_feedbacks()
         for g in graders:
             if not g.ready or g.task is not None:
                 continue
@@ -392,27 +467,20 @@ class Service:
                                  + ", ".join(f"{safecopy.shown(p, 80)} ({r})" for p, r in files[:5]))
                 try:
                     ph = feedback_phase(self.cfg, job.assignment, job.student, now)
-                    task = Task("grade", job.assignment, job.student, ph, job=job)
+                    task = Task("grade", job.assignment, job.student, ph, job=job, entry=job.entry, source=job.source)
                     _hand(g, task, ("grade", job.assignment, job.student, now.isoformat()))
                 except Exception:
                     g.task = None
                     self.queue.release(job.id)          # it waits again; the grader's death is seen below
                     raise
                 busy.add((job.assignment, job.student))
-                continue
-            refresh = self._next_refresh(now, busy, mark=True)
-            if refresh is not None:
-                row, ph = refresh
-                task = Task("feedback", row["assignment"], row["student"], ph, row_id=row["id"])
-                self._refreshing.add(row["id"])
-                _hand(g, task, ("feedback", row["assignment"], row["student"], now.isoformat()))
-                busy.add((row["assignment"], row["student"]))
 
     def _next_refresh(self, now, busy, mark: bool = False):
         """A graded submission whose feedback was made before its results opened, now that they have
         (or whose feedback could not be made: tried again once per start of the service)."""
         for row in self.queue.latest_done():
-            if row["id"] in self._refreshing or (row["assignment"], row["student"]) in busy:
+            if row["id"] in self._refreshing or row["id"] in self._feedback_gave_up \
+                    or (row["assignment"], row["student"]) in busy:
                 continue
             ph = feedback_phase(self.cfg, row["assignment"], row["student"], now)
             if row["feedback_phase"] == "before_due" and ph != "before_due":
@@ -422,6 +490,95 @@ class Service:
                     self._feedback_retried.add(row["id"])
                 return row, ph
         return None
+
+    def _busy(self, graders) -> bool:
+        return any(g.task for g in graders) or bool(self._feedbacks) or bool(self._feedback_waiting)
+
+    def _busy_students(self, graders) -> set:
+        """Whose submission a grader or a feedback process holds: one thing at a time per student."""
+        return ({(g.task.assignment, g.task.student) for g in graders if g.task}
+                | {(f.task.assignment, f.task.student) for f in self._feedbacks}
+                | {(t.assignment, t.student) for t in self._feedback_waiting})
+
+    # ── feedback processes ────────────────────────────────────────────────
+    def _start_feedbacks(self) -> None:
+        cap = 2 * self.workers + MAX_FEEDBACK_PROCESSES_EXTRA
+        while self._feedback_waiting and len(self._feedbacks) < cap:
+            task = self._feedback_waiting.pop(0)
+            if self._feedback_ctx is None:
+                self._feedback_ctx = _feedback_context()
+            now = self.now()
+            task.phase = feedback_phase(self.cfg, task.assignment, task.student, now)
+            as_of = now.isoformat()
+            try:
+                self._feedbacks.append(_FeedbackRun(self._feedback_ctx, self.cfg, task, as_of,
+                                                    self.cfg.watch.feedback_timeout_s))
+            except Exception:
+                self._feedback_done(task, {"feedback": False, "feedback_error": "the feedback process did not start"})
+                raise
+
+    def _feedback_step(self, graders) -> None:
+        """Feedback past its deadline: ended, and a short page says so to that student only."""
+        self._start_feedbacks()
+        mono = time.monotonic()
+        for run in [f for f in self._feedbacks if f.deadline <= mono]:
+            self._feedbacks.remove(run)
+            run.end()
+            self._feedback_gave_up.add(run.task.row_id if run.task.kind == "refresh" else run.task.job.id)
+            self._no_feedback_page(run.task, run.limit_s)
+            self._feedback_done(run.task, {"feedback": False, "timed_out": True,
+                                           "feedback_error": f"not made within {run.limit_s:g} s (WATCH['feedback_timeout_s'])"})
+
+    def _feedback_ready(self, ready) -> None:
+        for run in list(self._feedbacks):
+            if run.conn in ready or run.proc.sentinel in ready:
+                result = None
+                if run.conn.poll():
+                    try:
+                        kind, result = run.conn.recv()
+                    except (EOFError, OSError, ValueError):
+                        result = None
+                if result is None and run.proc.is_alive():
+                    continue
+                self._feedbacks.remove(run)
+                run.end()
+                if result is None:
+                    result = {"feedback": False, "feedback_error": f"the feedback process ended ({run.proc.exitcode})"}
+                if result.get("trace"):
+                    self.log(result["trace"].rstrip())
+                self._feedback_done(run.task, result)
+
+    def _no_feedback_page(self, task: "Task", limit_s: float) -> None:
+        from ..intake.exchange import course_paths, submission_secret
+        lang = self.cfg.language
+        for nb in self.cfg.assignment(task.assignment).notebooks:
+            page = notices.no_feedback_page(lang, task.assignment, nb, limit_s)
+            if task.source == "exchange" and task.entry:
+                secret = submission_secret(course_paths(self.cfg)["inbound"] / task.entry)
+                if secret:
+                    notices.place(course_paths(self.cfg)["course"] / "feedback", secret, nb, page)
+                    continue
+            folder = self.cfg.root / "feedback" / task.student / task.assignment
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{nb}.html").write_text(page, encoding="utf-8")
+
+    def _feedback_done(self, task: "Task", result: dict) -> None:
+        now = self.now()
+        fb = ("feedback released" if result.get("released") else
+              "feedback written (no exchange slot)" if result.get("feedback") else
+              f"no feedback: {result.get('feedback_error')}")
+        if task.kind == "refresh":
+            self._refreshing.discard(task.row_id)
+            if result.get("feedback"):
+                self.queue.feedback_released(task.row_id, task.phase, bool(result.get("released")), now)
+            self.log(f"↻ {task.assignment}/{task.student}: results after the due date — {fb}")
+            return
+        job = task.job
+        if result.get("feedback"):
+            self.queue.feedback_released(job.id, task.phase, bool(result.get("released")), now)
+        waited = (now.replace(tzinfo=None) - job.submitted_at).total_seconds()
+        self.log(f"✓ {job.assignment}/{job.student}: graded in {task.seconds or 0:.0f} s, "
+                 f"{waited:.0f} s after submission; {fb}")
 
     def _nothing_left(self) -> bool:
         """Drain: nothing grading and nothing that could start now (rate-limited rows stay queued for the
@@ -439,24 +596,13 @@ class Service:
         if task is None:
             return
         now = self.now()
-        fb = ("feedback released" if result.get("released") else
-              "feedback written (no exchange slot)" if result.get("feedback") else
-              f"no feedback: {result.get('feedback_error')}")
-        if task.kind == "feedback":
-            self._refreshing.discard(task.row_id)
-            if result.get("feedback"):
-                self.queue.feedback_released(task.row_id, task.phase, bool(result.get("released")), now)
-            self.log(f"↻ {task.assignment}/{task.student}: results after the due date — {fb}")
-            return
         job = task.job
         ok = bool(result.get("ok"))
         self.queue.finish(job.id, ok, now, seconds=result.get("seconds"), error=result.get("error"))
-        if ok and result.get("feedback"):
-            self.queue.feedback_released(job.id, task.phase, bool(result.get("released")), now)
-        waited = (now.replace(tzinfo=None) - job.submitted_at).total_seconds()
-        if ok:
-            self.log(f"✓ {job.assignment}/{job.student}: graded in {result.get('seconds', 0):.0f} s, "
-                     f"{waited:.0f} s after submission; {fb}")
+        if ok:                        # its feedback next, in a process of its own: this grader is free now
+            task.kind, task.seconds = "feedback", result.get("seconds")
+            self._feedback_waiting.append(task)
+            self._start_feedbacks()
         else:
             self.log(f"✗ {job.assignment}/{job.student}: {result.get('error')}")
 
@@ -464,9 +610,6 @@ class Service:
         """The grader process ended holding a task: a grading waits again (or fails after 3 tries)."""
         task, g.task = g.task, None
         if task is None:
-            return
-        if task.kind == "feedback":
-            self._refreshing.discard(task.row_id)
             return
         if stopped:
             self.queue.release(task.job.id)
