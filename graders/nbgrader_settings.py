@@ -85,7 +85,6 @@ def apply_settings(c, cfg: CourseConfig, argv=(), remote: bool = False) -> None:
     c.SandboxedExecute.language = cfg.language
     c.SandboxedExecute.public_code = str(PUBLIC_DIR)
     c.SandboxedExecute.public_data = str(cfg.public_data_dir)
-    c.SandboxedExecute.grading_inputs = str(cfg.grading_inputs_dir)
     # on a Dask cluster the worker that runs the kernel decides (remote.py); here: this machine
     c.SandboxedExecute.gpu = False if remote else gpu_wanted(cfg)
     c.SandboxedExecute.device = cfg.device

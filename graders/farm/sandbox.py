@@ -32,7 +32,6 @@ SCRATCH = "/submission"
 ARTIFACTS = "/artifacts"
 PUBLIC_CODE = "/opt/dlcourse"
 PUBLIC_DATA = "/opt/dlcourse-data"
-GRADING_INPUTS = "/opt/dlcourse-grading"
 HOME = "/home/student"
 
 
@@ -57,12 +56,12 @@ class SandboxSpec:
     runtime: Path                 # host folder for the connection file and sockets (rw, same path)
     public_code: Path             # host folder holding the `dlcourse` package
     public_data: Path             # host folder with public data files
-    grading_inputs: Path | None = None  # unlabeled hidden inputs, lent only while grading
     limits: Limits = field(default_factory=Limits)
     language: str = "ko"
     gpu: bool = False
     gpu_devices: str | None = None     # CUDA_VISIBLE_DEVICES with the GPU (None: this process's GPUs)
     extra_env: dict = field(default_factory=dict)
+    hide: tuple = ()                  # folders of the Python installation covered by an empty tmpfs (data in packages)
     cgroup_procs: list | str | None = None   # cgroup.procs files of the kernel's cages (ProcessCage): bwrap starts in them
     memory_caged: bool = False        # a memory cgroup holds memory_gb: RLIMIT_AS is then only a backstop
 
@@ -120,7 +119,6 @@ def kernel_env(spec: SandboxSpec, sandboxed: bool = True) -> dict:
         "PYTHONDONTWRITEBYTECODE": "1",
         "DLCOURSE_DATA": PUBLIC_DATA if sandboxed else str(spec.public_data),
         "DLCOURSE_ARTIFACTS": ARTIFACTS if sandboxed else str(spec.artifacts),
-        "DLCOURSE_GRADING": GRADING_INPUTS if sandboxed else str(spec.grading_inputs or ""),
         "DLCOURSE_LANG": spec.language,
         "MPLBACKEND": "Agg",
         "TF_CPP_MIN_LOG_LEVEL": "2",
@@ -172,6 +170,9 @@ def wrap(cmd: list[str], spec: SandboxSpec) -> list[str]:
              "--dir", HOME]
     for root in _python_roots():
         args += ["--ro-bind", str(root), str(root)]
+    for folder in spec.hide:
+        if Path(folder).is_dir():
+            args += ["--size", "4096", "--tmpfs", str(folder)]
     args += ["--ro-bind", str(spec.public_code), PUBLIC_CODE,
              "--ro-bind", str(spec.public_data), PUBLIC_DATA,
              "--bind", str(spec.scratch), SCRATCH,
@@ -179,8 +180,8 @@ def wrap(cmd: list[str], spec: SandboxSpec) -> list[str]:
              "--bind", str(spec.runtime), str(spec.runtime),
              "--chdir", SCRATCH]
     args += _scratch_binds(spec.public_data, size)
-    if spec.grading_inputs is not None and spec.grading_inputs.is_dir():
-        args += ["--ro-bind", str(spec.grading_inputs), GRADING_INPUTS]
+    # no hidden input is ever bound here: the student's functions meet hidden inputs only in a scoring
+    # sandbox of their own (measure.py), whose channel back is numeric arrays
     # the GPU only when the DEVICE policy lends it: the NVIDIA nodes (private copies) and driver libraries
     args += devices.machine_gpu_binds(spec.gpu, private=spec.runtime)[0]
     for key, value in kernel_env(spec).items():

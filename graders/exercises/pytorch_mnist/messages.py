@@ -36,8 +36,16 @@ MESSAGES: dict[str, dict[str, str]] = {
                         "en": "call optimizer.step() after loss.backward() inside the loop."},
     "zero_grad_expected": {"ko": "배치마다 기울기를 0으로 초기화 (같은 배치의 기울기 크기가 그대로)",
                            "en": "gradients reset every batch (same batch, same gradient size)"},
-    "zero_grad_found": {"ko": "같은 배치인데 기울기 크기가 {ratio}배로 커짐 (누적됨)",
-                        "en": "same batch, gradient grew {ratio}× (accumulating)"},
+    "zero_grad_found": {"ko": "기울기가 배치마다 0으로 돌아가지 않고 더해짐 (누적됨)",
+                        "en": "gradients are added up from batch to batch (never reset)"},
+    "loop_unmatched": {"ko": "채점용 작은 데이터에서 이 반복문이 만든 결과가 알려진 어떤 반복문(맞는 것, 흔한 실수)과도 같지 않아 "
+                             "자동으로 판정하지 못했습니다. 조교가 코드를 직접 봅니다.",
+                       "en": "on the probe's small data this loop computed what no known loop (right, or a common "
+                             "mistake) computes, so it could not be judged automatically; a TA will read the code."},
+    "loop_ambiguous": {"ko": "반복문이 파라미터를 바꾸지 않아 이 항목은 판정할 수 없습니다. 먼저 step 을 확인하세요.",
+                       "en": "the loop leaves the parameters as they were, so this item cannot be judged; check step() first."},
+    "loop_arrays_unusable": {"ko": "반복문 점검 결과({what})를 읽을 수 없습니다",
+                             "en": "the loop probe's result ({what}) could not be read"},
     "zero_grad_hint": {"ko": "배치마다 optimizer.zero_grad() 를 먼저 호출하세요. PyTorch는 기울기를 더해 나갑니다.",
                        "en": "call optimizer.zero_grad() for every batch: PyTorch adds gradients up."},
     "train_mode_expected": {"ko": "학습 중에는 model.train() 모드", "en": "model.train() mode while training"},

@@ -1,11 +1,17 @@
 """Scorer of `transformers_pipeline`: pipeline('sentiment-analysis') and small functions around it.
 
-The student's functions run in the sandbox on hidden reviews; the true labels and the
-course model's own scores stay here.
+The form of what the functions return is read from the kernel (public example reviews).  On the
+hidden reviews the student's functions run only in a scoring sandbox of their own (the notebook's
+cells re-run there, then `hidden_probe`), which hands back numbers: a label code per review and
+which reviews were kept.  The hidden texts never enter the kernel; the true labels and the course
+model's own scores stay here.
 """
-from dlcourse.exercises.transformers_pipeline.export import RATIO_CASES, THRESHOLDS
+import numpy as np
 
-from ...checks import accuracy_thresholds, behaviour, GradedCell, hidden_accuracy, RebuildError, Scorer, shown
+from dlcourse.exercises.transformers_pipeline.export import LABEL_CODES, RATIO_CASES, THRESHOLDS
+
+from ...checks import (accuracy_thresholds, behaviour, GradedCell, hidden_accuracy, RebuildError, SavedModel, Scorer,
+                       shown)
 from ...messages import msg
 from .assets import sentiment_reference
 
@@ -48,14 +54,34 @@ def _labels_found(d, ctx):
                sample=shown(sample, 120))
 
 
+MODELS = (
+    # the notebook's cells re-run in a scoring sandbox with the hidden reviews; only numbers come back
+    SavedModel("functions", "cells", "", inputs=("reviews",),
+               options=(("cells_from", ("setup", "make_classifier", "predict_labels", "confident_only")),
+                        ("probe", "dlcourse.exercises.transformers_pipeline.export:hidden_probe"))),
+)
+
+
+def _inputs(ctx) -> dict:
+    """The hidden review texts, in grading order, without labels."""
+    return {"reviews": np.array([r["text"] for r in sentiment_reference(ctx)])}
+
+
+def _hidden(ctx, key: str, n: int) -> np.ndarray:
+    """One array the hidden probe handed back, checked for its shape."""
+    got = (ctx.model("functions").get("arrays") or {}).get(key)
+    if not isinstance(got, np.ndarray) or got.shape != (n,) or got.dtype.kind not in "iu":
+        raise RebuildError(msg("labels_unusable", ctx.lang))
+    return got
+
+
 def _accuracy(ctx, labels):
     """Share of hidden reviews labelled right; labels inside result dicts count (batch_labels judges the form)."""
-    d = ctx.json("sentiment_predictions")
-    preds = d.get("predictions")
-    if not isinstance(preds, list) or len(preds) != len(labels):
+    codes = _hidden(ctx, "labels", len(labels))
+    if (codes == -2).all():
         raise RebuildError(msg("labels_unusable", ctx.lang))
-    got = [_label(p.get("label")) if isinstance(p, dict) else _label(p) for p in preds]
-    return sum(p == t for p, t in zip(got, labels)) / len(labels)
+    truth = np.array([LABEL_CODES.get(_label(t), -3) for t in labels])
+    return float((codes == truth).mean())
 
 
 def _hidden_labels(ctx):
@@ -90,33 +116,50 @@ def _pairs_ok(c) -> bool:
     return (not c.get("kept")) or (sizes == [2] and bool(seconds) and all(_label(s) in LABELS for s in seconds))
 
 
+def _kept_hidden(ctx, i: int) -> tuple[set | None, int]:
+    """Which hidden reviews confident_only kept at THRESHOLDS[i] (None when it failed), and how many
+    kept items were not one of the given reviews."""
+    n = len(sentiment_reference(ctx))
+    mask = _hidden(ctx, f"kept_{i}", n)
+    unknown = (ctx.model("functions").get("arrays") or {}).get("unknown")
+    extra = int(unknown[i]) if isinstance(unknown, np.ndarray) and unknown.shape == (len(THRESHOLDS),) else 0
+    if (mask == -2).all():
+        return None, extra
+    return {int(j) for j in np.flatnonzero(mask == 1)}, extra
+
+
+def _boundary_dropped(ctx) -> bool:
+    raw = (ctx.model("functions").get("arrays") or {}).get("boundary")
+    return isinstance(raw, np.ndarray) and raw.shape == (2,) and int(raw[0]) >= 0 and int(raw[1]) == 0
+
+
 def _confident_ok(d, ctx):
     cases = d.get("cases") or []
     if not isinstance(cases, list) or [c.get("threshold") for c in cases if isinstance(c, dict)] != THRESHOLDS:
         return False
-    for c in cases:
-        sure, unsure = _expected_kept(ctx, c["threshold"])
-        kept = set(k for k in (c.get("kept") or []) if isinstance(k, int))
-        if c.get("unknown") or not sure <= kept or kept - sure - unsure or not _pairs_ok(c):
+    if not all(_pairs_ok(c) for c in cases):        # the form, from the public examples in the kernel
+        return False
+    for i, threshold in enumerate(THRESHOLDS):      # the selection, on the hidden reviews
+        sure, unsure = _expected_kept(ctx, threshold)
+        kept, unknown = _kept_hidden(ctx, i)
+        if kept is None or unknown or not sure <= kept or kept - sure - unsure:
             return False
-    boundary = d.get("boundary")
-    if isinstance(boundary, dict) and boundary.get("kept") is False:
-        return False            # a review whose score equals the threshold was dropped: `>` instead of `>=`
-    return True
+    return not _boundary_dropped(ctx)   # a review whose score equals the threshold was dropped: `>` for `>=`
 
 
 def _confident_found(d, ctx):
     parts = []
+    for i, threshold in enumerate(THRESHOLDS):
+        sure, _ = _expected_kept(ctx, threshold)
+        kept, _ = _kept_hidden(ctx, i)
+        parts.append(msg("confident_found", ctx.lang, t=threshold, kept="-" if kept is None else len(kept),
+                         want=len(sure)))
     cases = d.get("cases") if isinstance(d.get("cases"), list) else []
     for c in cases[:2]:
-        if not isinstance(c, dict) or c.get("threshold") not in THRESHOLDS:
-            continue
-        sure, _ = _expected_kept(ctx, c["threshold"])
-        parts.append(msg("confident_found", ctx.lang, t=c["threshold"], kept=len(c.get("kept") or []), want=len(sure)))
-        if not _pairs_ok(c):
+        if isinstance(c, dict) and not _pairs_ok(c):
             parts.append(msg("confident_pairs_found", ctx.lang, second=shown((c.get("seconds") or ["?"])[0], 40)))
-    boundary = d.get("boundary")
-    if isinstance(boundary, dict) and boundary.get("kept") is False:
+            break
+    if _boundary_dropped(ctx):
         parts.append(msg("confident_boundary_found", ctx.lang))
     return "; ".join(parts)
 
@@ -126,6 +169,8 @@ SCORER = Scorer(
     notebook="transformers_pipeline",
     thresholds=("accuracy_floor", "accuracy_target"),
     threshold_rule=accuracy_thresholds,
+    models=MODELS,
+    inputs=_inputs,
     cells=[
         GradedCell("check_classifier", answer_id="make_classifier", checks=[
             behaviour("structure", "sentiment_structure", _structure_ok, "structure_expected", _structure_found,

@@ -228,3 +228,102 @@ def _torch_training(model, losses):
 def torch_training(model, losses) -> None:
     """Per-epoch losses and the trained model (torch.export, measured by the grader)."""
     _guarded("torch_training", _torch_training, model, losses)
+
+
+# ── the loop probe of the scoring sandbox: arrays only, judged against references ──
+# The grader runs the student's train_one_epoch here (a "cells" job: the notebook's cells, then
+# `loop_probe`) and gets back only the probe model's parameters and gradients after each scenario.
+# It compares them with what the course's own loops give on the same scenarios (computed without
+# the student's code, on the grader's side: graders/exercises/pytorch_mnist/assets.py), so a loop earns "updates per batch", "resets gradients",
+# "trains in train mode" and "learns" only by computing what such a loop computes.
+def _loop_model(batch_norm: bool = True):
+    """The course's probe model: BatchNorm makes train and eval mode give different gradients (scenario A);
+    without it (scenario B), the model of the self-check's probe."""
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    if not batch_norm:
+        return _probe_model()
+    return nn.Sequential(nn.Flatten(), nn.Linear(784, 32), nn.BatchNorm1d(32), nn.ReLU(), nn.Linear(32, 10))
+
+
+def _flat(tensors):
+    import torch
+
+    return torch.cat([t.detach().reshape(-1).double() for t in tensors]).numpy()
+
+
+def loop_scenarios(train_fn, observe: bool = False) -> tuple[dict, dict]:
+    """Run `train_fn` on two fixed scenarios with the probe model; (arrays, facts).
+
+    A: SGD (lr 0.1) over three copies of one batch of 8, the model handed over in eval mode.
+    B: Adam (lr 0.01), five calls over four copies of the batch, a model without BatchNorm as made.
+    `facts` (hooks: steps, backward passes, gradient growth, forward modes, losses) are recorded
+    only when `observe` is set — for the course's own loops; the student's run hands back arrays.
+    """
+    import torch
+    from torch import nn
+    from torch.utils.data import DataLoader, TensorDataset
+
+    torch.set_num_threads(1)
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(8, 1, 28, 28, generator=g)
+    y = torch.randint(0, 10, (8,), generator=g)
+    criterion = nn.CrossEntropyLoss()
+    facts: dict = {"batches": 3}
+
+    model = _loop_model()
+    model.eval()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    before = _flat(model.parameters())
+    if observe:
+        modes, norms, steps = [], [], []
+        facts["a_start"] = before
+        model.register_forward_pre_hook(lambda m, inp: modes.append(bool(m.training)))
+        next(model.parameters()).register_post_accumulate_grad_hook(lambda p: norms.append(float(p.grad.norm())))
+        opt.register_step_post_hook(lambda o, a, k: steps.append(1))
+    loader = DataLoader(TensorDataset(x.repeat(3, 1, 1, 1), y.repeat(3)), batch_size=8, shuffle=False)
+    train_fn(model, loader, criterion, opt, "cpu")
+    params = list(model.parameters())
+    arrays = {"a_params": _flat(params),
+              "a_grads": _flat([p.grad if p.grad is not None else torch.zeros_like(p) for p in params])}
+    if observe:
+        facts.update({"steps": len(steps), "backwards": len(norms), "forward_modes": modes[:50],
+                      "grad_ratio": norms[-1] / norms[0] if len(norms) >= 2 and norms[0] > 0 else None,
+                      "params_changed": bool(abs(arrays["a_params"] - before).max() > 0)})
+
+    model = _loop_model(batch_norm=False)
+    if observe:
+        facts["b_start"] = _flat(model.parameters())
+    with torch.no_grad():
+        model.eval()
+        loss_before = float(criterion(model(x), y))
+        model.train()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    fixed = DataLoader(TensorDataset(x.repeat(4, 1, 1, 1), y.repeat(4)), batch_size=8, shuffle=False)
+    for _ in range(5):
+        train_fn(model, fixed, criterion, opt, "cpu")
+    arrays["b_params"] = _flat(model.parameters())
+    if observe:
+        with torch.no_grad():
+            model.eval()
+            facts.update({"loss_before": loss_before, "loss_after": float(criterion(model(x), y))})
+    return arrays, facts
+
+
+def loop_probe(ns: dict, inputs: dict) -> dict:
+    """Entry of the scoring sandbox's `cells` job: the student's loop on the scenarios, plus the batch size
+    and length of the `train_loader` the notebook made (a claim, like the compile settings)."""
+    train_fn = ns.get("train_one_epoch")
+    if not callable(train_fn):
+        raise NameError("train_one_epoch is not defined")
+    arrays, _ = loop_scenarios(train_fn)
+    loader = ns.get("train_loader")
+    bs = getattr(loader, "batch_size", None)
+    try:
+        items = int(len(loader.dataset))
+    except Exception:
+        items = -1
+    arrays["loader"] = [bs if isinstance(bs, int) and not isinstance(bs, bool) else -1, items]
+    return arrays

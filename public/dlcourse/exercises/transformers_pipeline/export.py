@@ -1,14 +1,13 @@
-"""Artifacts of the transformers_pipeline exercise (used by its graded cells).
+"""Artifacts of the transformers_pipeline exercise (used by its graded cells), and its hidden probe.
 
-The student's functions run on the hidden review texts the grader lends the sandbox (no
-labels); what they return is written here and scored by the grader.  Shared helpers come
-from ``dlcourse.artifacts``.
+In the student's kernel the graded cells describe what the functions return on the course's
+*public* example reviews (the form of the results: label strings, (review, label) pairs).  The
+hidden reviews never enter the kernel: the grader re-runs the notebook's cells in a scoring
+sandbox of their own and calls `hidden_probe` there, which hands back only numbers (a label code
+per review, which reviews were kept).  Shared helpers come from ``dlcourse.artifacts``.
 """
 from __future__ import annotations
 
-import json
-import os
-from pathlib import Path
 
 from dlcourse.artifacts import _guarded, _missing, _plain
 
@@ -22,12 +21,9 @@ THRESHOLDS = [0.9, 0.99]
 
 
 def grading_texts() -> list:
-    """The hidden review texts (no labels) the grader lends the sandbox while grading."""
-    path = Path(os.environ.get("DLCOURSE_GRADING", "/nonexistent")) / "sentiment_texts.json"
-    if not path.exists():  # outside grading (e.g. a student running the cell): public examples
-        from dlcourse.datasets import reviews
-        return reviews.texts()
-    return json.loads(path.read_text())
+    """The review texts the kernel-side cells use: the course's public examples (never the hidden ones)."""
+    from dlcourse.datasets import reviews
+    return reviews.texts()
 
 
 def _describe(result, limit=5):
@@ -68,6 +64,8 @@ def _short_item(p):
 
 
 def _sentiment_predictions(predict_labels):
+    """The student's labels for the public examples: the form of the labels (the hidden accuracy is measured
+    by `hidden_probe` in the scoring sandbox)."""
     if predict_labels is None:
         return _missing("predict_labels")
     texts = grading_texts()
@@ -81,7 +79,7 @@ def _sentiment_predictions(predict_labels):
 
 
 def sentiment_predictions(predict_labels) -> None:
-    """The student's labels for the hidden reviews (the labels themselves stay with the grader)."""
+    """The student's labels for the public example reviews (their form; accuracy is measured elsewhere)."""
     _guarded("sentiment_predictions", _sentiment_predictions, predict_labels)
 
 
@@ -139,5 +137,67 @@ def _confident_cases(confident_only, classifier=None):
 
 
 def confident_cases(confident_only, classifier=None) -> None:
-    """Which hidden reviews confident_only keeps at two thresholds (as indices), and at a review's own score."""
+    """What confident_only keeps of the public examples at two thresholds (the form of the pairs)."""
     _guarded("sentiment_confident", _confident_cases, confident_only, classifier)
+
+
+# ── the hidden probe: runs in the grader's scoring sandbox, never in the kernel ──
+LABEL_CODES = {"NEGATIVE": 0, "POSITIVE": 1}
+
+
+def _label_code(p) -> int:
+    """A label as the model means it ('POSITIVE', ' positive ', {'label': 'POSITIVE'}): 1, 0; -1 for anything else."""
+    if isinstance(p, dict):
+        p = p.get("label")
+    return LABEL_CODES.get(p.strip().upper(), -1) if isinstance(p, str) else -1
+
+
+def hidden_probe(ns: dict, inputs: dict) -> dict:
+    """The notebook's functions on the hidden reviews; only numbers leave.
+
+    labels     one code per review (1 POSITIVE, 0 NEGATIVE, -1 unreadable); all -2 when predict_labels
+               is missing, raised, or did not give one item per review
+    kept_<i>   for THRESHOLDS[i]: which reviews confident_only kept (1), dropped (0); all -2 on failure
+    unknown    per threshold: kept items that are not one of the given reviews
+    boundary   [index, kept] for a review whose own score is the threshold; [-1, -1] when not measured
+    """
+    import numpy as np
+
+    texts = [str(t) for t in inputs["reviews"]]
+    n = len(texts)
+    out = {"labels": np.full(n, -2, np.int8), "unknown": np.zeros(len(THRESHOLDS), np.int32),
+           "boundary": np.array([-1, -1], np.int32)}
+    for i in range(len(THRESHOLDS)):
+        out[f"kept_{i}"] = np.full(n, -2, np.int8)
+    predict_labels, confident_only = ns.get("predict_labels"), ns.get("confident_only")
+    classifier = ns.get("classifier")
+    try:
+        preds = list(predict_labels(list(texts)))[: n + 1]
+        if len(preds) == n:
+            out["labels"] = np.array([_label_code(p) for p in preds], np.int8)
+    except Exception:
+        pass
+    index = {t: i for i, t in enumerate(texts)}
+    for i, threshold in enumerate(THRESHOLDS):
+        try:
+            kept = list(confident_only(list(texts), threshold))[: 10 * n]
+        except Exception:
+            continue
+        mask = np.zeros(n, np.int8)
+        for k in kept:
+            text = _kept_item(k)[0]
+            if isinstance(text, str) and text in index:
+                mask[index[text]] = 1
+            else:
+                out["unknown"][i] += 1
+        out[f"kept_{i}"] = mask
+    if callable(classifier) and callable(confident_only):
+        # a review whose own score is the threshold must be kept ("이상": score >= threshold)
+        try:
+            scores = [float(r["score"]) for r in classifier(texts[:16])]
+            pick = sorted(range(len(scores)), key=lambda j: abs(scores[j] - 0.95))[0]
+            kept = list(confident_only(texts[:16], scores[pick]))
+            out["boundary"] = np.array([pick, int(any(_kept_item(k)[0] == texts[pick] for k in kept))], np.int32)
+        except Exception:
+            pass
+    return out
