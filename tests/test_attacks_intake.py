@@ -325,3 +325,57 @@ def test_lms_folder_links_pipes_hard_links_and_huge_files(tmp_path):
                       ("linked_dir", "a symbolic link")):
         [line] = _lines(out, name)
         assert why in line, line
+
+
+# ── issue 22: in a student's folder, the folder is the student ──────────────
+def test_a_file_in_ones_folder_named_for_a_classmate_is_refused(tmp_path):
+    """A per-student-folder download: mallory's folder holds, besides her own notebook, a newer one named
+    for lee02.  It is never lee02's submission (nor mallory's): refused and reported; lee02 keeps their own."""
+    cfg = _course(tmp_path)
+    dl = tmp_path / "download"
+    for student, when in (("kim01", T_KIM), ("lee02", T_KIM), ("mallory", T_KIM)):
+        (dl / student).mkdir(parents=True)
+        nb = dl / student / f"{QUIZ}.ipynb"
+        nb.write_bytes(_notebook(f"{student} own"))
+        _set_mtime(nb, when)
+    forged = dl / "mallory" / f"lee02_{QUIZ}.ipynb"
+    forged.write_bytes(_notebook("forged by mallory"))
+    _set_mtime(forged, T_LEE)                         # newer than lee02's own upload
+    proc = run_cli(["import-lms", str(dl), "--assignment", QUIZ], cfg.root, check=False)
+    out = proc.stdout
+    assert proc.returncode == 1 and "3 imported (3 new, 0 updated)" in out, out + proc.stderr
+    [line] = _lines(out, f"mallory/lee02_{QUIZ}.ipynb")
+    assert "in mallory's folder but named for lee02" in line, line
+    for student in ("kim01", "lee02", "mallory"):
+        assert _marker(cfg, student) == f"{student} own"
+
+
+def test_a_one_student_download_named_for_a_classmate_is_refused(tmp_path):
+    """A download that is one student's folder (as the LMS drop folder of `watch` gets them, one per
+    student): `mallory/lee02_concepts_quiz.ipynb`.  Before: imported as lee02's submission."""
+    from nbgrader.api import Gradebook
+    cfg = _course(tmp_path)
+    with Gradebook(cfg.db_url) as gb:
+        for student in ("kim01", "lee02", "mallory"):
+            gb.add_student(student)
+    for shape in ("zip", "folder"):
+        if shape == "zip":
+            dl = tmp_path / "mallory.zip"
+            with zipfile.ZipFile(dl, "w") as zf:
+                zf.writestr(zipfile.ZipInfo(f"mallory/lee02_{QUIZ}.ipynb", date_time=(2026, 12, 20, 20, 0, 0)),
+                            _notebook("forged by mallory"))
+        else:
+            dl = tmp_path / "drop" / "mallory"
+            dl.mkdir(parents=True)
+            (dl / f"lee02_{QUIZ}.ipynb").write_bytes(_notebook("forged by mallory"))
+        proc = run_cli(["import-lms", str(dl), "--assignment", QUIZ], cfg.root, check=False)
+        out = proc.stdout
+        assert proc.returncode == 1 and "0 imported" in out, out + proc.stderr
+        [line] = _lines(out, f"lee02_{QUIZ}.ipynb")
+        assert "in mallory's folder but named for lee02" in line, line
+        assert not _submitted(cfg, "lee02").exists() and not _submitted(cfg, "mallory").exists()
+    # control: the same student's own file in her own one-student download is imported as hers
+    (dl / f"mallory_{QUIZ}.ipynb").write_bytes(_notebook("mallory own"))
+    proc = run_cli(["import-lms", str(dl), "--assignment", QUIZ], cfg.root, check=False)
+    assert "1 imported (1 new, 0 updated)" in proc.stdout, proc.stdout + proc.stderr
+    assert _marker(cfg, "mallory") == "mallory own" and not _submitted(cfg, "lee02").exists()

@@ -302,28 +302,30 @@ def _claims_other(stem: str, student: str, notebooks: list[str], pattern: re.Pat
 
 
 def _student_wrapper(uploads: list[Upload], depth: int, notebooks: list[str], pattern: re.Pattern,
-                     roster: set[str]) -> bool:
-    """Is the one folder around everything a student's own folder (a download of one student), rather than
-    a wrapper around a flat download?  It is when its name is an id of the roster, or when a notebook in it
-    takes its id from the folder (named exactly like the notebook, or named for the folder's student)."""
-    if not depth:
-        return False
-    wrapper = PurePosixPath(uploads[0].path).parts[depth - 1]
-    sid = _name_id(wrapper, pattern)
+                     roster: set[str], root_name: str | None = None) -> str | None:
+    """The one folder around everything when it is a student's own folder (a download of one student),
+    rather than a wrapper around a flat download; None otherwise.  It is when its name is an id of the
+    roster, or when a notebook in it takes its id from the folder (named exactly like the notebook, or
+    named for the folder's student).  A folder download's own folder (`root_name`, as the LMS drop folder
+    of `watch` holds one per student) counts only by the roster or a notebook named for it."""
+    if not uploads:
+        return None
+    wrapper = PurePosixPath(uploads[0].path).parts[depth - 1] if depth else root_name
+    sid = _name_id(wrapper, pattern) if wrapper else None
     if not sid:
-        return False
+        return None
     if roster:
-        return sid in roster
+        return wrapper if sid in roster else None
     for u in uploads:
         p = PurePosixPath(u.path)
         if len(p.parts) == depth + 1 and p.suffix.lower() == ".ipynb" and (
-                p.stem in notebooks or _name_id(p.stem, pattern) == sid):
-            return True
-    return False
+                (p.stem in notebooks and depth) or _name_id(p.stem, pattern) == sid):
+            return wrapper
+    return None
 
 
 def _download_ids(uploads: list[Upload], depth: int, notebooks: list[str], pattern: re.Pattern,
-                  wrapper_is_student: bool) -> set[str]:
+                  own_folder: str | None) -> set[str]:
     """Every id this download gives a file by its place: each per-student folder, a student's wrapper, and
     the files of a flat download named for their student (what a name may claim when there is no roster)."""
     ids = set()
@@ -332,8 +334,8 @@ def _download_ids(uploads: list[Upload], depth: int, notebooks: list[str], patte
         inner = parts[depth:]
         if len(inner) > 1:
             ids.add(_name_id(inner[0], pattern))
-        elif wrapper_is_student:
-            ids.add(_name_id(parts[depth - 1], pattern))
+        elif own_folder:
+            ids.add(_name_id(own_folder, pattern))
         elif inner and inner[-1].lower().endswith(".ipynb"):
             ids.add(_name_id(inner[-1][: -len(".ipynb")], pattern))
     ids.discard(None)
@@ -341,7 +343,7 @@ def _download_ids(uploads: list[Upload], depth: int, notebooks: list[str], patte
 
 
 def _place(cfg: CourseConfig, assignment: str, upload: Upload, depth: int, roster: set[str],
-           pattern: re.Pattern, wrapper_is_student: bool = False, ids: set[str] | None = None) -> Placed | str:
+           pattern: re.Pattern, own_folder: str | None = None, ids: set[str] | None = None) -> Placed | str:
     """Where this file goes, or the message why it cannot be placed.  In a student's folder the folder is
     the student: a file there named for a classmate is refused (`ids`: who a name may claim)."""
     lang = cfg.language
@@ -352,7 +354,8 @@ def _place(cfg: CourseConfig, assignment: str, upload: Upload, depth: int, roste
         return say(lang, "lms_not_notebook")
     stem = name[: -len(".ipynb")]
     inner = parts[depth:]
-    wrapper = parts[depth - 1] if depth else None
+    wrapper = own_folder or (parts[depth - 1] if depth else None)
+    wrapper_is_student = own_folder is not None
     # where the id may be, best first: (text to match, rest of the name that may name the notebook)
     in_folder = len(inner) > 1 or (wrapper_is_student and wrapper is not None)
     if len(inner) > 1:                              # one folder per student
@@ -447,7 +450,8 @@ def import_lms(cfg: CourseConfig, source: Path | str, assignment: str) -> Import
     known = roster(cfg)
     depth = _wrapper_depth([u.path for u in uploads])
     notebooks = list(cfg.assignment(assignment).notebooks)
-    own_folder = _student_wrapper(uploads, depth, notebooks, pattern, known)
+    own_folder = _student_wrapper(uploads, depth, notebooks, pattern, known,
+                                  root_name=source.name if source.is_dir() else None)
     ids = _download_ids(uploads, depth, notebooks, pattern, own_folder)
 
     placed: list[Placed] = []
