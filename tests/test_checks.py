@@ -91,7 +91,7 @@ out = {}
 for name, build in (("seq", seq), ("functional", functional), ("sigmoid", lambda: seq(tf.nn.sigmoid))):
     path = os.path.join(sys.argv[2], name + ".keras")
     build().save(path)
-    out[name] = runner.keras_job({"model": path, "describe": True}, {})["describe"]["layers"]
+    out[name] = runner.keras_describe({"model": path})["describe"]["layers"]      # the archive read as data
 print(json.dumps(out))
 """
 

@@ -31,7 +31,7 @@ MODELS = (
                                                   ("probe", "dlcourse.exercises.pytorch_mnist.export:loop_probe"))),
 )
 
-LOOP_ARRAYS = ("a_params", "a_grads", "b_params")
+LOOP_ARRAYS = ("a_params", "a_grads", "b_params", "c_grads")
 MATCH_TOLERANCE = 1e-3      # relative to how far the course's loops move the same parameters
 
 

@@ -259,6 +259,8 @@ def loop_scenarios(train_fn, observe: bool = False) -> tuple[dict, dict]:
 
     A: SGD (lr 0.1) over three copies of one batch of 8, the model handed over in eval mode.
     B: Adam (lr 0.01), five calls over four copies of the batch, a model without BatchNorm as made.
+    C: as A with lr 0 and every zero_grad made a no-op: the gradients left are the sum of every backward
+       pass, so a loop that never calls backward is told apart from one that resets after each step.
     `facts` (hooks: steps, backward passes, gradient growth, forward modes, losses) are recorded
     only when `observe` is set — for the course's own loops; the student's run hands back arrays.
     """
@@ -309,6 +311,13 @@ def loop_scenarios(train_fn, observe: bool = False) -> tuple[dict, dict]:
         with torch.no_grad():
             model.eval()
             facts.update({"loss_before": loss_before, "loss_after": float(criterion(model(x), y))})
+
+    model = _loop_model()
+    model.eval()
+    opt = torch.optim.SGD(model.parameters(), lr=0.0)
+    opt.zero_grad = model.zero_grad = lambda *args, **kwargs: None
+    train_fn(model, loader, criterion, opt, "cpu")
+    arrays["c_grads"] = _flat([p.grad if p.grad is not None else torch.zeros_like(p) for p in model.parameters()])
     return arrays, facts
 
 
