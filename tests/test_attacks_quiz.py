@@ -88,7 +88,11 @@ def graded(tmp_path_factory):
     cfg = load_config(root / "course_config.py")
     run_cli(["release", QUIZ], root)
     cases = _cases()
-    demo.submit(cfg, QUIZ, who={s: Q.answers_for(s, a) for s, (a, _) in cases.items()})
+    papers = {s: Q.answers_for(s, a) for s, (a, _) in cases.items()}
+    # the grader-zone path: the answer stored without the notebook's own format check, so only the
+    # grader's reader sees it (q01 and q03 go through quiz.answer, the kernel's reader first)
+    papers["qa_bomb"]["answer_q05"] = f'quiz.answers["q05"] = {BOMB_80!r}'
+    demo.submit(cfg, QUIZ, who=papers)
     cpu = time.process_time()
     batch = run_cli(["autograde", QUIZ, "--workers", "2", "--quiet"], root, check=False, timeout=1500)
     results = demo.check_results(cfg, QUIZ)
