@@ -113,9 +113,14 @@ def lab_command(cfg: CourseConfig, *, student: str | None = None, home: Path | N
     env.setdefault("HF_HUB_OFFLINE", "1")
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     wrap = None
+    extensions = []
     if student is None:
         cwd = cfg.root
         root_dir = str(cwd)
+        # formgrader's submission pages render on a thread of their own, not the server's event loop
+        extensions = ["--ServerApp.jpserver_extensions=graders.formgrader_render=True"]
+        here = str(Path(__file__).resolve().parent.parent)
+        env["PYTHONPATH"] = os.pathsep.join([env["PYTHONPATH"], here])
     else:
         _check_student_id(student)
         if not cfg.exchange_dir.is_dir():
@@ -140,7 +145,7 @@ def lab_command(cfg: CourseConfig, *, student: str | None = None, home: Path | N
     argv = [sys.executable, "-m", "jupyterlab", "--no-browser",
             f"--ServerApp.ip={ip}", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
             f"--ServerApp.root_dir={root_dir}", f"--IdentityProvider.token={token}",
-            "--ServerApp.open_browser=False"]
+            "--ServerApp.open_browser=False", *extensions]
     if wrap:
         argv = wrap(argv)
     elif os.geteuid() == 0:

@@ -162,3 +162,61 @@ def test_a_feedback_that_does_not_end_holds_no_classmate_back(tmp_path):
     assert "q12 (" in kim_page and "no_feedback" not in kim_page
     pages = [p.read_text(encoding="utf-8") for p in mallory.fetch_feedback(QUIZ)]
     assert any('data-dlcourse-notice="no_feedback"' in p and "피드백 페이지를" in p for p in pages), pages
+
+
+def test_formgrader_renders_off_its_event_loop(bomb_course, tmp_path):
+    """A page whose rendering does not end (the graded notebook is a FIFO: the stand-in for any slow
+    render) holds back no other request: formgrader renders on a thread of its own
+    (graders/formgrader_render.py).  Before: nbgrader renders in the server's event loop, and the whole
+    staff server waited."""
+    from nbgrader.api import Gradebook
+    from test_lab import _start_lab, _stop, _wait_ready
+
+    cfg, root = bomb_course["cfg"], bomb_course["root"]
+    with Gradebook(cfg.db_url) as gb:
+        ref_id = gb.find_submission_notebook(QUIZ, QUIZ, "q_ref").id
+    graded = root / "autograded" / "q_ref" / QUIZ / f"{QUIZ}.ipynb"
+    saved = graded.read_bytes()
+    lab, base, token = _start_lab(root, log=tmp_path / "staff.log")
+    got: dict = {}
+
+    def fetch(key, url):
+        try:
+            with urllib.request.urlopen(url, timeout=600) as r:
+                got[key] = (r.status, r.read().decode("utf-8", "replace"))
+        except Exception as exc:
+            got[key] = (None, repr(exc))
+
+    writer = None
+    try:
+        _wait_ready(lab, base, token, tmp_path / "staff.log")
+        graded.unlink()
+        os.mkfifo(graded)
+        held = threading.Thread(target=fetch, args=("held", f"{base}/formgrader/submissions/{ref_id}/?token={token}"))
+        held.start()
+        deadline = time.monotonic() + 120          # hang guard: formgrader opens the notebook at once
+        while writer is None:
+            try:                                   # succeeds only once the renderer has the FIFO open
+                writer = os.open(graded, os.O_WRONLY | os.O_NONBLOCK)
+            except OSError:
+                assert time.monotonic() < deadline, "formgrader never opened the notebook"
+                time.sleep(0.1)
+        # the render now waits for the notebook's bytes; another request must still be answered
+        other = threading.Thread(target=fetch, args=("other", f"{base}/formgrader/manage_students?token={token}"))
+        other.start()
+        other.join(timeout=120)                    # hang guard (the page answers in well under a second)
+        assert "other" in got and got["other"][0] == 200, got.get("other", "no answer while a page was rendering")
+        assert "held" not in got                   # the held page was still rendering: the order is causal
+        os.set_blocking(writer, True)
+        os.write(writer, saved)
+        os.close(writer)
+        writer = None
+        held.join(timeout=300)
+        assert got.get("held", (None,))[0] == 200, got.get("held")
+    finally:
+        if writer is not None:
+            os.close(writer)
+        _stop(lab)
+        if not graded.is_file():
+            graded.unlink(missing_ok=True)
+            graded.write_bytes(saved)
