@@ -12,6 +12,7 @@ import json
 import pytest
 
 from conftest import make_course, run_cli
+from variety import keras_mnist as variety_keras
 
 from graders import demo
 from graders.course import load_config
@@ -23,21 +24,9 @@ LIMITS = """
 SANDBOX = {**SANDBOX, "cell_timeout_s": 120, "notebook_timeout_s": 400, "memory_gb": 6, "prestart": False}
 """
 
-# a subclassed model (the "quickstart for experts" form), never trained; the honest student reports what it gets
-SUBCLASS = """class MyModel(tf.keras.Model):
-    def __init__(self):
-        super().__init__()
-        self.flatten = tf.keras.layers.Flatten()
-        self.d1 = tf.keras.layers.Dense(128, activation='relu')
-        self.dropout = tf.keras.layers.Dropout(0.2)
-        self.d2 = tf.keras.layers.Dense(10, activation='softmax')
-
-    def call(self, x, training=False):
-        return self.d2(self.dropout(self.d1(self.flatten(x)), training=training))
-
-model = MyModel()
-model.build((None, 28, 28))
-"""
+# a subclassed model (the "quickstart for experts" form of the variety suite), never trained here; the honest
+# student reports what it gets
+SUBCLASS = next(c for c in variety_keras.CASES if c["name"] == "vk_subclassed_model")["answers"]["model_def"] + "\n"
 
 # the same model, and when its cells run inside a scoring sandbox (the grader re-runs them to load a
 # subclassed model's weights) it tries everything the issue's attack did and more
