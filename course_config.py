@@ -163,6 +163,7 @@ WATCH = {
     "max_per_hour": 6,          # graded submissions per student and assignment in any hour; more wait (None: no limit)
     "lms_drop": None,           # a folder the LMS drops downloads into: <lms_drop>/<assignment>/<file>.zip
     "stop_grace_s": 60,         # on SIGTERM: gradings under way may finish for this long
+    "feedback_timeout_s": 120,  # one submission's feedback is made within this, or that student gets a short page
 }
 
 # ── GPU (GPU 공유) ───────────────────────────────────────────────────────────
