@@ -225,3 +225,151 @@ CASES = [
          "q35 answered '28' (one side of the image)",
          over={"q35": repr("28")}, expected={"q35": 0}),
 ]
+
+
+# ── issue 23 §3: more everyday Korean typing (names vq2_*) ─────────────────────────────────────────────
+def case2(name, origin, style=None, over=None, answers=None, expected=None, why=None):
+    student = f"vq2_{name}"
+    return {"name": student, "origin": origin, "answers": paper(student, style, over, answers),
+            "expected": {**FULL, **(expected or {})}, **({"why": why} if why else {})}
+
+
+def _opt_text(qid, option_id):
+    """The option's own Korean text, as printed on the paper (students copy it instead of the letter)."""
+    return next(o["ko"] for o in QUESTIONS[qid]["options"] if o["id"] == option_id)
+
+
+def _run_or_rang(letters):
+    """'A~C' when the letters follow each other on the paper (three or more), else 'A랑 C랑 D'."""
+    idx = [LETTERS.index(x) for x in letters]
+    if len(letters) >= 3 and idx == list(range(idx[0], idx[0] + len(idx))):
+        return f"{letters[0]}~{letters[-1]}"
+    return "랑 ".join(letters)
+
+
+_KO_COUNT = {1: "하나", 2: "둘 다", 3: "세 개 다", 4: "네 개 다", 5: "다섯 개 다"}
+_tf_polite = _cycle(("그렇습니다", "그렇지 않습니다"), ("맞는 설명입니다", "틀린 설명입니다"))
+_tf_casual = _cycle(("오", "엑스"), ("맞음", "아님"), ("O요", "X요"))
+_tf_hedge = _cycle(("맞는 것 같아요", "아닌 것 같아요"), ("O 같아요", "X 같아요"))
+_single_hedge = _cycle("{} 같아요", "{}인 것 같습니다", "아마 {}?", "{}일걸요", "{} 아닐까요?")
+_single_sentence = _cycle("{}번이요", "정답은 {}번입니다", "{}가 답", "답: {}", "저는 {}를 골랐습니다")
+_KO_GLOSS = {"ML": "머신러닝", "DL": "딥러닝", "IMG": "이미지 인식", "NLP": "자연어 처리", "SPEECH": "음성 인식",
+             "DRIVE": "자율주행", "TF": "텐서플로", "PT": "파이토치", "FA": "패스트AI", "HF": "허깅페이스"}
+
+
+def _matching_string(p, qid, a):
+    """'1번은 ML, 2번은 DL, ...' typed as one string, items in paper order."""
+    pairs = sorted((p.number(qid, item), cat) for item, cat in a.items())
+    return repr(", ".join(f"{n}번은 {cat}" for n, cat in pairs))
+
+
+CASES += [
+    # ── correct but different: full marks ────────────────────────────────
+    case2("polite_sentences",
+          "O/X answered as polite exam sentences '그렇습니다'/'그렇지 않습니다', '맞는 설명입니다'/'틀린 설명입니다' "
+          "(how 혼자 공부하는 머신러닝+딥러닝's 확인 문제 and Korean 자격증 explanations phrase a judgement)",
+          style={"truefalse": lambda p, qid, a: repr(_tf_polite()[0 if a else 1])}),
+    case2("casual_ox",
+          "O/X in chat style: '오'/'엑스' (the letters read aloud), '맞음'/'아님', 'O요'/'X요' (KakaoTalk / 오픈채팅 "
+          "study-group answers)",
+          style={"truefalse": lambda p, qid, a: repr(_tf_casual()[0 if a else 1])}),
+    case2("number_words",
+          "Korean number words and counters: '여덟 번째 줄', '다섯째 줄', '네 에폭', '10만 480', '칠백팔십사', "
+          "'하나' (read-aloud style of 밑바닥부터 시작하는 딥러닝 study notes)",
+          over={"q33": repr("여덟 번째 줄"), "q36": repr("다섯째 줄"), "q39": repr("네 에폭"), "q34": repr("10만 480"),
+                "q35": repr("칠백팔십사"), "q42": repr("하나")},
+          why="each is the key in words: 여덟=8, 다섯째=5th, 네 에폭=4 epochs (네 is the determiner of 넷, not 'yes'), "
+              "10만 480=100480, 칠백팔십사=784, 하나=1"),
+    case2("numbers_with_working",
+          "numeric answers with the working shown, as in 밑바닥부터 시작하는 딥러닝 ch. 3 notes: '784 (28x28)', "
+          "'100480 (784*128+128)', '4 (1+3)', '1 (softmax라서 합이 1)', '8 (loss 줄)', '5번 줄 (criterion)'",
+          over={"q35": repr("784 (28x28)"), "q34": repr("100480 (784*128+128)"), "q39": repr("4 (1+3)"),
+                "q42": repr("1 (softmax라서 합이 1)"), "q33": repr("8 (loss 줄)"), "q36": repr("5번 줄 (criterion)")},
+          why="the first number is the answer; what follows in brackets is its derivation"),
+    case2("ranges_and_rang",
+          "multiple choice as ranges 'A~C' where the right options follow each other on the paper, else joined "
+          "with the colloquial '랑' ('A랑 D') (Korean chat: 'A~C 다 맞아요', 'A랑 D')",
+          style={"multiple": lambda p, qid, a: repr(_run_or_rang(_letters(p, qid, a)))}),
+    case2("quantifiers",
+          "letters followed by a Korean quantifier: 'A, C 둘 다', 'A, B, D 세 개 다', 'A, B, C, D 네 개 다'",
+          style={"multiple": lambda p, qid, a: repr(", ".join(_letters(p, qid, a)) + " " + _KO_COUNT[len(a)])},
+          why="'네 개 다' = 'all four' (네 as the counter of 넷); the quantifier only repeats the count of the letters"),
+    case2("option_text",
+          "single choice answered with the option's own text copied from the paper instead of its letter "
+          "('Google', '자연어 처리 (텍스트 분류, 번역, 요약 등)'), and q07/q08 with the option texts joined by commas",
+          style={"single": lambda p, qid, a: repr(_opt_text(qid, a))},
+          over={"q08": repr("이미지 인식, 자연어 처리, 음성 인식, 자율주행"),
+                "q07": repr("고양이 사진, 고객센터 통화 녹음, 쇼핑몰 상품 리뷰 글")},
+          why="the text names exactly one option of the paper (letters are shuffled, the text is not)"),
+    case2("hedges",
+          "answers with hedges: 'D 같아요', 'B인 것 같습니다', '아마 C?', 'A일걸요', 'B 아닐까요?', O/X as "
+          "'맞는 것 같아요'/'아닌 것 같아요', multiple as 'A, C 같아요'",
+          style={"single": lambda p, qid, a: repr(_single_hedge().format(p.letter(qid, a))),
+                 "truefalse": lambda p, qid, a: repr(_tf_hedge()[0 if a else 1]),
+                 "multiple": lambda p, qid, a: repr(", ".join(_letters(p, qid, a)) + " 같아요")},
+          why="a hedge names one answer; 'B 아닐까요?' is 'isn't it B?', i.e. B, not a negation"),
+    case2("glossed_matching",
+          "matching values with a Korean gloss in brackets: 'DL(딥러닝)', 'ML(머신러닝)', 'IMG(이미지 인식)', "
+          "'TF(텐서플로)', 'FA(패스트AI)' (the course slides' own 'ML(머신러닝)' notation)",
+          style={"matching": lambda p, qid, a: "{" + ", ".join(
+              f"{p.number(qid, item)}: {cat + '(' + _KO_GLOSS[cat] + ')'!r}" for item, cat in
+              sorted(a.items(), key=lambda kv: p.number(qid, kv[0]))) + "}"}),
+    case2("matching_one_string",
+          "matching typed as one string with topic particles: '1번은 ML, 2번은 DL, 3번은 DL, ...' (the notebook's "
+          "'1: ML, 2: DL, ...' form in Korean)",
+          style={"matching": _matching_string}),
+    case2("short_with_endings",
+          "short answers with particles and endings: '은닉층들', 'GPU를 씁니다', '메타에서 만들었어요', "
+          "'pipeline 함수를 쓰면 돼요'",
+          over={"q04": repr("은닉층들"), "q16": repr("GPU를 씁니다"), "q24": repr("메타에서 만들었어요"),
+                "q31": repr("pipeline 함수를 쓰면 돼요")},
+          why="each sentence names the key (은닉층 + plural 들, GPU + object particle 를, 메타 + 에서)"),
+    case2("single_sentences",
+          "single choice as sentences: 'C번이요', '정답은 C번입니다', 'C가 답', '답: C', '저는 C를 골랐습니다'",
+          style={"single": lambda p, qid, a: repr(_single_sentence().format(p.letter(qid, a)))}),
+    case2("line_words",
+          "code-line answers as '8행', 'line 5' and q42 as '1이 됩니다'; q39 as '총 4 에폭'",
+          over={"q33": repr("8행"), "q36": repr("line 5"), "q42": repr("1이 됩니다"), "q39": repr("총 4 에폭")}),
+
+    # ── wrong in exactly one place ───────────────────────────────────────
+    case2("w_contradictory_gloss",
+          "q12 with one item typed 'ML(딥러닝)' (code and gloss disagree), the other five right in 'DL(딥러닝)' style",
+          style={"matching": lambda p, qid, a: "{" + ", ".join(
+              f"{p.number(qid, item)}: "
+              f"{('ML(딥러닝)' if (qid, item) == ('q12', 'auto_features') else cat + '(' + _KO_GLOSS[cat] + ')')!r}"
+              for item, cat in sorted(a.items(), key=lambda kv: p.number(qid, kv[0]))) + "}"},
+          expected={"q12": 2.5},
+          why="'ML(딥러닝)' names both categories: that item cannot be read and gets 0 (1 of 6 items: 5/6 of 3)"),
+    case2("w_two_letter_hedge",
+          "q15 (single) answered 'A나 B 같아요' (two options named)",
+          over={"q15": lambda p: repr(f"{p.letter('q15', 'a')}나 {p.letter('q15', 'b')} 같아요")},
+          expected={"q15": 0},
+          why="the notebook accepts one letter only for a single-choice question"),
+    case2("w_three_epochs_words",
+          "q39 answered '세 에폭' (fine_tune(3) read as three epochs, in words)",
+          over={"q39": repr("세 에폭")}, expected={"q39": 0}),
+    case2("w_working_without_bias",
+          "q34 with working that forgets the biases: '100352 (784x128)'",
+          over={"q34": repr("100352 (784x128)")}, expected={"q34": 0}),
+    case2("w_negated_yes",
+          "q06 (true) answered '맞지 않아요' (= not right), the rest plain",
+          over={"q06": repr("맞지 않아요")}, expected={"q06": 0},
+          why="'맞지 않아요' is a negation ('it is not right'): the student says X"),
+    case2("w_casual_x",
+          "q26 (true) answered '엑스' (the letter X read aloud)",
+          over={"q26": repr("엑스")}, expected={"q26": 0}),
+    case2("w_two_of_three",
+          "q28 (net_correct, key a,b,c) answered with two right options as 'A랑 B 둘 다'",
+          over={"q28": lambda p: repr("랑 ".join(_letters(p, "q28", ["a", "b"])) + " 둘 다")},
+          expected={"q28": 4 / 3},
+          why="net_correct: (2 right - 0 wrong) / 3 of 2 points"),
+    case2("w_output_layers",
+          "q04 answered '출력층이요'",
+          over={"q04": repr("출력층이요")}, expected={"q04": 0}),
+    case2("w_range_one_extra",
+          "q07 (per_option, key a,b,c of five) answered with the data-table option d added, typed as a range when "
+          "the letters follow each other, else with '랑'",
+          over={"q07": lambda p: repr(_run_or_rang(_letters(p, "q07", ["a", "b", "c", "d"])))},
+          expected={"q07": 1.6},
+          why="per_option: a, b, c, e decided right = 4/5 of 2 points"),
+]

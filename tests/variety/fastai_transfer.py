@@ -49,3 +49,57 @@ CASES = [
              "frozen-then-unfrozen schedule is missing",
          train_model="learn.unfreeze()\nlearn.fit_one_cycle(4)"),
 ]
+
+
+# ── issue 23 §3: more public sources (names vf2_*) ─────────────────────────────────────────────────────
+def case2(name, origin, expected=None, why=None, **answers):
+    return {"name": f"vf2_{name}", "origin": origin, "answers": {**BASE, **answers},
+            "expected": {**FULL, **(expected or {})}, **({"why": why} if why else {})}
+
+
+CASES += [
+    # ── correct but different: full marks ────────────────────────────────
+    case2("learner_recreated_in_train_cell",
+          "fastai docs 'Computer vision intro' (docs.fast.ai/tutorial.vision.html): every section builds the "
+          "learner and fine-tunes it in the same cell (`learn = vision_learner(dls, resnet34, metrics=error_rate)` "
+          "then `learn.fine_tune(1)`): the student re-creates `learn` in the training cell",
+          why="the learner trained and exported is a fresh one from the same pretrained body and metric, fine-tuned "
+              "as asked",
+          train_model="learn = vision_learner(dls, digit_body, metrics=error_rate)\nlearn.fine_tune(3)"),
+    case2("datablock_fastbook_ch5",
+          "fastbook ch. 5 'Image Classification' pets DataBlock: `DataBlock(blocks=(ImageBlock, CategoryBlock), "
+          "get_items=get_image_files, splitter=RandomSplitter(seed=42), get_y=using_attr(RegexLabeller(r'(.+)_\\d+.jpg$'), "
+          "'name'), item_tfms=Resize(460))` then `.dataloaders(path)` (adapted to .png, Resize(32), bs=64)",
+          why="the notebook names from_name_re; the DataBlock is what from_name_re builds, with the same regex "
+              "labels, size and split",
+          make_dls="""digits = DataBlock(blocks=(ImageBlock, CategoryBlock),
+                   get_items=get_image_files,
+                   splitter=RandomSplitter(seed=42),
+                   get_y=using_attr(RegexLabeller(r'(.+)_\\d+.png$'), 'name'),
+                   item_tfms=Resize(32))
+dls = digits.dataloaders(path, bs=64, num_workers=0)"""),
+    case2("capitalized_class_names",
+          "fastai docs 'Computer vision intro' from_name_func with a label function (`def label_func(f): return "
+          "f[0].isupper()`), here giving capitalised class names 'Five' ... 'Nine'",
+          why="the five classes are the five digit names, only differently cased; predictions map to the same "
+              "digits (class names judged by meaning)",
+          make_dls="""def label_func(fname):
+    return fname.split('_')[0].capitalize()
+
+dls = ImageDataLoaders.from_name_func(path, fnames, label_func, item_tfms=Resize(32),
+                                      bs=64, num_workers=0, seed=42)"""),
+
+    # ── wrong in exactly one way ─────────────────────────────────────────
+    case2("w_metric_accuracy",
+          "`metrics=accuracy` as in the fastai docs text and tabular tutorials (`text_classifier_learner(dls, "
+          "AWD_LSTM, drop_mult=0.5, metrics=accuracy)`) instead of the asked error_rate",
+          expected={"metric": 0},
+          make_learner="learn = vision_learner(dls, digit_body, metrics=accuracy)"),
+    case2("w_not_pretrained",
+          "`vision_learner(dls, digit_body, pretrained=False, metrics=error_rate)` (the pretrained argument of "
+          "fastai's vision_learner docs): the body starts from random weights",
+          expected={"pretrained": 0, "hidden_accuracy": (0, 4)},
+          why="(b) asks for the pretrained body; without it the fine-tune starts from scratch. What accuracy a "
+              "small CNN reaches from scratch in 4 epochs is measured, hence the range",
+          make_learner="learn = vision_learner(dls, digit_body, pretrained=False, metrics=error_rate)"),
+]

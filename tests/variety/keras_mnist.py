@@ -239,3 +239,89 @@ model.add(tf.keras.layers.Dense(10, activation='softmax'))"""),
          why="the reported number is the accuracy on doubly scaled images, not the model's test accuracy",
          evaluate_model="test_loss, test_acc = model.evaluate(x_test / 255.0, y_test, verbose=2)"),
 ]
+
+
+# ── issue 23 §3: more public sources (names vk2_*) ─────────────────────────────────────────────────────
+def case2(name, origin, expected=None, why=None, **answers):
+    return {"name": f"vk2_{name}", "origin": origin, "answers": {**BASE, **answers},
+            "expected": {**FULL, **(expected or {})}, **({"why": why} if why else {})}
+
+
+CASES += [
+    # ── correct but different: full marks ────────────────────────────────
+    case2("chollet_dlwp_ch2",
+          "F. Chollet, 'Deep Learning with Python' 2nd ed., ch. 2 'A first look at a neural network': "
+          "`from tensorflow import keras` / `from tensorflow.keras import layers`, `keras.Sequential([layers...])`, "
+          "compile with double-quoted strings, `model.fit(train_images, train_labels, epochs=5, batch_size=128)`, "
+          "`test_loss, test_acc = model.evaluate(test_images, test_labels)` (adapted: the course's four layers and "
+          "adam instead of the book's rmsprop)",
+          model_def="""from tensorflow import keras
+from tensorflow.keras import layers
+
+model = keras.Sequential([
+    layers.Flatten(input_shape=(28, 28)),
+    layers.Dense(128, activation="relu"),
+    layers.Dropout(0.2),
+    layers.Dense(10, activation="softmax")
+])""",
+          compile_model="""model.compile(optimizer="adam",
+              loss="sparse_categorical_crossentropy",
+              metrics=["accuracy"])""",
+          train_model="history = model.fit(x_train, y_train, epochs=5, batch_size=128)",
+          evaluate_model="test_loss, test_acc = model.evaluate(x_test, y_test)\nprint(f\"test_acc: {test_acc}\")"),
+    case2("honkong_metrics_string",
+          "박해선, '혼자 공부하는 머신러닝+딥러닝' ch. 7-2 (github rickiepark/hg-mldl 7-2.ipynb): "
+          "`model = keras.Sequential(); model.add(keras.layers.Flatten(input_shape=(28, 28)))`, "
+          "`model.compile(optimizer='adam', loss='sparse_categorical_crossentropy', metrics='accuracy')` with the "
+          "metric as a bare string, and `model.evaluate(...)` kept as a list then indexed",
+          model_def="""from tensorflow import keras
+
+model = keras.Sequential()
+model.add(keras.layers.Flatten(input_shape=(28, 28)))
+model.add(keras.layers.Dense(128, activation='relu'))
+model.add(keras.layers.Dropout(0.2))
+model.add(keras.layers.Dense(10, activation='softmax'))""",
+          compile_model="model.compile(optimizer='adam', loss='sparse_categorical_crossentropy', metrics='accuracy')",
+          train_model="history = model.fit(x_train, y_train, epochs=5)",
+          evaluate_model="result = model.evaluate(x_test, y_test)\ntest_loss = result[0]\ntest_acc = result[1]",
+          why="metrics='accuracy' (a string, not a list) is accepted by Keras and gives the same accuracy metric"),
+    case2("tf_data_pipeline",
+          "TensorFlow Datasets 'Training a neural network on MNIST with Keras' (tensorflow.org/datasets/keras_example) "
+          "and the tf.data guide: `tf.data.Dataset.from_tensor_slices(...).shuffle(...).batch(...)`, "
+          "`model.fit(ds_train, epochs=...)`, evaluate on a batched test dataset",
+          train_model="""ds_train = tf.data.Dataset.from_tensor_slices((x_train, y_train))
+ds_train = ds_train.shuffle(len(x_train), seed=42).batch(32).prefetch(tf.data.AUTOTUNE)
+history = model.fit(ds_train, epochs=5)""",
+          evaluate_model="""ds_test = tf.data.Dataset.from_tensor_slices((x_test, y_test)).batch(128)
+test_loss, test_acc = model.evaluate(ds_test, verbose=2)"""),
+
+    # ── wrong in exactly one way ─────────────────────────────────────────
+    case2("w_dropout_half",
+          "Dropout(0.5) as in Chollet, 'Deep Learning with Python' 2nd ed., ch. 5 'Adding dropout' "
+          "(`layers.Dropout(0.5)`), instead of the asked Dropout(0.2)",
+          expected={"layers": 0},
+          why="the notebook's table asks Dropout(0.2); with 0.5 the model still learns MNIST well past 0.85",
+          model_def="""model = tf.keras.models.Sequential([
+    tf.keras.layers.Flatten(input_shape=(28, 28)),
+    tf.keras.layers.Dense(128, activation='relu'),
+    tf.keras.layers.Dropout(0.5),
+    tf.keras.layers.Dense(10, activation='softmax')
+])"""),
+    case2("w_train_acc_as_test",
+          "the last training accuracy from the History object reported as the test accuracy "
+          "(`history.history['accuracy'][-1]`, the key the TF 'Overfit and underfit' / 'Basic text "
+          "classification' tutorials plot), no evaluate on the test data",
+          expected={"evaluated": 0},
+          why="(d) asks for the loss and accuracy on the TEST data; the training accuracy of the last epoch is "
+              "another number, even when it happens to lie close to the test accuracy",
+          evaluate_model="test_loss = history.history['loss'][-1]\ntest_acc = history.history['accuracy'][-1]"),
+    case2("w_fit_on_test",
+          "`model.fit(x_test, y_test, epochs=5)`: the evaluate line's arguments pasted into fit (a slip that "
+          "Stack Overflow 'why is my test accuracy 100%' threads keep finding)",
+          expected={"trained": 0, "hidden_accuracy": (0, 3)},
+          why="(c) asks to train on x_train, y_train; a model fit on the 500 test images was not trained as asked "
+              "(trained 0). Its hidden accuracy is whatever the grader measures (fewer examples: maybe under the "
+              "target), hence a range; the reported test accuracy is the model's own accuracy on x_test, so "
+              "'evaluated' (does the number match the model) stays",
+          train_model="history = model.fit(x_test, y_test, epochs=5)"),
+]

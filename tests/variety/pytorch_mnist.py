@@ -352,3 +352,157 @@ print("Done!")"""),
          model_def=_NET.replace("nn.Linear(784, 128)", "nn.Linear(784, 256)").replace(
              "nn.Linear(128, 10)", "nn.Linear(256, 10)")),
 ]
+
+
+# ── issue 23 §3: more public sources (names vp2_*) ─────────────────────────────────────────────────────
+def case2(name, origin, expected=None, why=None, **answers):
+    return {"name": f"vp2_{name}", "origin": origin, "answers": {**BASE, **answers},
+            "expected": {**FULL, **(expected or {})}, **({"why": why} if why else {})}
+
+
+# PyTorch 'Training with PyTorch' (pytorch.org/tutorials/beginner/introyt/trainingyt.html): a validation pass with
+# model.eval() + torch.no_grad(), here every 20 batches inside the epoch on the first 256 test images
+_VAL_LOOP = """train_loader = DataLoader(TensorDataset(x_train_t, y_train_t), batch_size=64, shuffle=True)
+
+
+def train_one_epoch(model, loader, criterion, optimizer, device):
+    model.train()
+    running_loss = 0.0
+    for i, (inputs, labels) in enumerate(loader):
+        inputs, labels = inputs.to(device), labels.to(device)
+        optimizer.zero_grad()
+        outputs = model(inputs)
+        loss = criterion(outputs, labels)
+        loss.backward()
+        optimizer.step()
+        running_loss += loss.item()
+
+        if i % 20 == 19:
+            model.eval()
+            with torch.no_grad():
+                vout = model(x_test_t[:256].to(device))
+                vloss = criterion(vout, y_test_t[:256].to(device))
+            print(f'  batch {i + 1} loss: {running_loss / (i + 1):.4f} valid loss: {vloss.item():.4f}')
+            model.train()
+    return running_loss / len(loader)"""
+
+CASES += [
+    # ── correct but different: full marks ────────────────────────────────
+    case2("grad_accumulation_steps",
+          "gradient accumulation as in the Hugging Face Accelerate guide 'Performing gradient accumulation' "
+          "(plain PyTorch loop: `loss = loss / gradient_accumulation_steps`, step and zero_grad when "
+          "`(index + 1) % gradient_accumulation_steps == 0`), written with accum_steps=1 as the default so each "
+          "batch of 64 is one update",
+          why="with accum_steps=1 the loop divides by 1 and steps after every batch, zeroing the gradients right "
+              "after: one update per batch, no stale gradients; the form is unusual, the behaviour is the asked one",
+          train_loop="""train_loader = DataLoader(TensorDataset(x_train_t, y_train_t), batch_size=64, shuffle=True)
+
+
+def train_one_epoch(model, loader, criterion, optimizer, device, accum_steps=1):
+    model.train()
+    optimizer.zero_grad()
+    total, n = 0.0, 0
+    for index, (x, y) in enumerate(loader):
+        x, y = x.to(device), y.to(device)
+        loss = criterion(model(x), y)
+        total += loss.item() * len(x)
+        n += len(x)
+        (loss / accum_steps).backward()
+        if (index + 1) % accum_steps == 0 or index + 1 == len(loader):
+            optimizer.step()
+            optimizer.zero_grad()
+    return total / n"""),
+    case2("validation_inside_epoch",
+          "PyTorch 'Training with PyTorch' tutorial (introyt/trainingyt): a validation forward under "
+          "model.eval() + torch.no_grad() inside the training loop every 20 batches, followed by model.train()",
+          why="the validation pass changes no weights and training mode is restored before the next batch",
+          train_loop=_VAL_LOOP),
+    case2("functional_cross_entropy",
+          "PyTorch 'What is torch.nn really?' (pytorch.org/tutorials/beginner/nn_tutorial.html): "
+          "`loss_func = F.cross_entropy`, the loss as a plain function, used as criterion",
+          why="F.cross_entropy is the function nn.CrossEntropyLoss() calls, with the same defaults: the same loss "
+              "(debatable: the notebook names the module, a strict TA may ask for it)",
+          loss_optimizer="import torch.nn.functional as F\n\ncriterion = F.cross_entropy\n"
+                         "optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)"),
+    case2("filter_requires_grad",
+          "`optim.Adam(filter(lambda p: p.requires_grad, model.parameters()), lr=...)` (the Stack Overflow / PyTorch "
+          "forums idiom for 'optimize only the trainable parameters', e.g. discuss.pytorch.org 'how to train only "
+          "some layers'); here every parameter is trainable",
+          why="the filter passes exactly model.parameters() (all require grad): the asked optimizer",
+          loss_optimizer="criterion = nn.CrossEntropyLoss()\n"
+                         "optimizer = torch.optim.Adam(filter(lambda p: p.requires_grad, model.parameters()), lr=1e-3)"),
+    case2("sequential_subclass_nograd_decorator",
+          "Net as a subclass of nn.Sequential (as torchvision.ops.MLP subclasses torch.nn.Sequential) and an "
+          "evaluate function decorated with `@torch.no_grad()` (torch.no_grad docs: 'can also be used as a "
+          "decorator'), batched over a test DataLoader",
+          model_def="""class Net(nn.Sequential):
+    def __init__(self):
+        super().__init__(
+            nn.Flatten(),
+            nn.Linear(784, 128),
+            nn.ReLU(),
+            nn.Linear(128, 10),
+        )""",
+          evaluate_model="""@torch.no_grad()
+def evaluate(model, x, y, device):
+    model.eval()
+    correct = 0
+    for xb, yb in DataLoader(TensorDataset(x, y), batch_size=256):
+        correct += (model(xb.to(device)).argmax(1).cpu() == yb).sum().item()
+    return correct / len(y)
+
+
+test_acc = evaluate(model, x_test_t, y_test_t, device)"""),
+
+    # ── wrong in exactly one way ─────────────────────────────────────────
+    case2("w_zero_grad_before_loop",
+          "`optimizer.zero_grad()` called once before the for loop instead of per batch (the bug behind many "
+          "discuss.pytorch.org 'loss not decreasing' threads)",
+          expected={"zero_grad": 0, "loop_learns": (0, 1), "trained": (0, 1), "hidden_accuracy": (0, 3)},
+          why="(c) asks for zero_grad for every batch; the gradients of all earlier batches pile up. Whether the "
+              "model still learns (Adam rescales the summed gradient) is measured, hence ranges on the "
+              "consequences; the one fault is zero_grad",
+          train_loop=_LOOP.replace("    running_loss = 0.0\n", "    running_loss = 0.0\n    optimizer.zero_grad()\n")
+                          .replace("        optimizer.zero_grad()\n", "")),
+    case2("w_eval_left_on",
+          "the validation pass of the 'Training with PyTorch' tutorial moved inside the batch loop, but without "
+          "model.train() after it: from batch 20 on the model trains in eval mode",
+          expected={"train_mode": 0},
+          why="(c) asks for training mode while training; this Net has no dropout or batch norm, so it still "
+              "learns: only train_mode is flagged",
+          train_loop=_VAL_LOOP.replace("            model.train()\n", "")),
+    case2("w_lr_1e2",
+          "`torch.optim.Adam(model.parameters(), lr=0.01)` (the learning rate of many Kaggle / blog MNIST MLP "
+          "kernels) although (b) asks for lr=1e-3",
+          expected={"optimizer": 0},
+          why="(b) names lr=1e-3; Adam at 0.01 still trains this MLP to about 0.9, so only the optimizer "
+              "check is flagged",
+          loss_optimizer="criterion = nn.CrossEntropyLoss()\noptimizer = torch.optim.Adam(model.parameters(), lr=0.01)"),
+    case2("w_train_acc_as_test",
+          "Dive into Deep Learning (d2l.ai 4.2/3.6) train_epoch_ch3 style that also counts correct training "
+          "predictions; the last epoch's TRAINING accuracy is stored as test_acc",
+          expected={"evaluated": 0},
+          why="(e) asks for the accuracy on the test data; the running training accuracy of the last epoch is "
+              "another number, even if it lies close",
+          train_loop="""train_loader = DataLoader(TensorDataset(x_train_t, y_train_t), batch_size=64, shuffle=True)
+train_acc = 0.0
+
+
+def train_one_epoch(model, loader, criterion, optimizer, device):
+    global train_acc
+    model.train()
+    loss_sum, correct, count = 0.0, 0, 0
+    for X, y in loader:
+        X, y = X.to(device), y.to(device)
+        optimizer.zero_grad()
+        y_hat = model(X)
+        l = criterion(y_hat, y)
+        l.backward()
+        optimizer.step()
+        loss_sum += l.item() * len(y)
+        correct += (y_hat.argmax(dim=1) == y).sum().item()
+        count += len(y)
+    train_acc = correct / count
+    return loss_sum / count""",
+          evaluate_model="test_acc = train_acc\nprint('accuracy:', test_acc)"),
+]

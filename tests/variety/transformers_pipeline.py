@@ -120,3 +120,56 @@ CASES = [
              "lower-case labels (the demo's returns_scores differs: its scores hold no labels at all)",
          predict_labels="def predict_labels(texts):\n    return classifier(texts)"),
 ]
+
+
+# ── issue 23 §3: more public sources (names vt2_*) ─────────────────────────────────────────────────────
+def case2(name, origin, expected=None, why=None, **answers):
+    return {"name": f"vt2_{name}", "origin": origin, "answers": {**BASE, **answers},
+            "expected": {**FULL, **(expected or {})}, **({"why": why} if why else {})}
+
+
+CASES += [
+    # ── correct but different: full marks ────────────────────────────────
+    case2("generator_input",
+          "Hugging Face pipelines docs 'Pipelines on a dataset' (`def data(): ... yield ...` then "
+          "`for out in pipe(data()):`): the reviews are fed as a generator expression instead of a list",
+          why="the pipeline streams the generator and yields one result per review, in order; the labels "
+              "collected are exactly the batch call's",
+          predict_labels="def predict_labels(texts):\n    return [out['label'] for out in classifier(t for t in texts)]"),
+    case2("itemgetter_map",
+          "`list(map(operator.itemgetter('label'), results))` (Python docs operator.itemgetter idiom, common on "
+          "Stack Overflow 'get values of a key from a list of dicts')",
+          predict_labels="from operator import itemgetter\n\n\ndef predict_labels(texts):\n"
+                         "    return list(map(itemgetter('label'), classifier(texts)))"),
+    case2("pandas_dataframe_counter",
+          "L. Tunstall et al., 'Natural Language Processing with Transformers' ch. 1 (`outputs = classifier(text); "
+          "pd.DataFrame(outputs)`): confident_only filters a DataFrame of the results; positive_ratio with "
+          "collections.Counter",
+          positive_ratio="from collections import Counter\n\n\ndef positive_ratio(labels):\n"
+                         "    return Counter(labels)['POSITIVE'] / len(labels)",
+          confident_only="""import pandas as pd
+
+
+def confident_only(texts, threshold=0.9):
+    df = pd.DataFrame(classifier(texts))
+    df['text'] = list(texts)
+    kept = df[df['score'] >= threshold]
+    return list(zip(kept['text'], kept['label']))"""),
+
+    # ── wrong in exactly one way ─────────────────────────────────────────
+    case2("w_label_text_order",
+          "confident_only returns (label, review) tuples, label first as the pipeline's result dict lists it, "
+          "instead of the asked (리뷰, 레이블)",
+          expected={"threshold": 0},
+          confident_only="def confident_only(texts, threshold=0.9):\n    results = classifier(texts)\n"
+                         "    return [(r['label'], t) for t, r in zip(texts, results) if r['score'] >= threshold]"),
+    case2("w_positive_only",
+          "confident_only that keeps only confident POSITIVE reviews (the HF course ch. 1 sentiment example read as "
+          "'find the happy reviews')",
+          expected={"threshold": 0},
+          why="(d) asks for every review whose score is at least the threshold, whatever its label",
+          confident_only="def confident_only(texts, threshold=0.9):\n    kept = []\n"
+                         "    for text, result in zip(texts, classifier(texts)):\n"
+                         "        if result['label'] == 'POSITIVE' and result['score'] >= threshold:\n"
+                         "            kept.append((text, result['label']))\n    return kept"),
+]
