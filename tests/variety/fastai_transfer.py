@@ -103,3 +103,62 @@ dls = ImageDataLoaders.from_name_func(path, fnames, label_func, item_tfms=Resize
               "small CNN reaches from scratch in 4 epochs is measured, hence the range",
           make_learner="learn = vision_learner(dls, digit_body, pretrained=False, metrics=error_rate)"),
 ]
+
+
+# ── issue 23 §2: behaviour probes compare like with like (names vf3_*) ──────────────────────────────────
+def case3(name, origin, expected=None, why=None, **answers):
+    return {"name": f"vf3_{name}", "origin": origin, "answers": {**BASE, **answers},
+            "expected": {**FULL, **(expected or {})}, **({"why": why} if why else {})}
+
+
+CASES += [
+    # ── correct but unusual: full marks ──────────────────────────────────
+    case3("other_name_in_train_cell",
+          "a second learner under its own name trained in the training cell, then kept as `learn` (fastai forum "
+          "habit of `learner = vision_learner(...)`; the phases must be those of the learner that trained)",
+          why="the exported learner is the one that was fine-tuned, frozen then unfrozen",
+          train_model="learner = vision_learner(dls, digit_body, metrics=error_rate)\nlearner.fine_tune(3)\n"
+                      "learn = learner"),
+    case3("freeze_unfreeze_by_hand",
+          "fastbook ch. 5 'Transfer learning': what fine_tune does, written out: `learn.freeze()`, "
+          "`learn.fit_one_cycle(1)`, `learn.unfreeze()`, `learn.fit_one_cycle(3)`",
+          why="a frozen phase then the whole body trained: exactly fine_tune's schedule",
+          train_model="learn.freeze()\nlearn.fit_one_cycle(1, 2e-3)\nlearn.unfreeze()\n"
+                      "learn.fit_one_cycle(3, slice(1e-5, 1e-3))"),
+    case3("fine_tune_keywords_callbacks",
+          "fastai docs Learner/callbacks: `cbs=` given to vision_learner and to fine_tune, fine_tune's arguments "
+          "as keywords (`epochs=3, base_lr=..., freeze_epochs=1`)",
+          make_learner="learn = vision_learner(dls, digit_body, metrics=error_rate, cbs=[GradientClip(1.0)])",
+          train_model="learn.fine_tune(epochs=3, base_lr=2e-3, freeze_epochs=1, cbs=[GradientClip(1.0)])"),
+    case3("normalize_imagenet_stats",
+          "fastbook ch. 7 'Normalization': `batch_tfms=Normalize.from_stats(*imagenet_stats)` added to the "
+          "DataLoaders",
+          why="not asked, but harmless: the model is judged on the hidden digits fed as its own validation "
+              "batches were (normalised), like with like",
+          make_dls="dls = ImageDataLoaders.from_name_re(path, fnames, pat=r'^([a-z]+)_\\d+\\.png$', item_tfms=Resize(32),\n"
+                   "                                   batch_tfms=Normalize.from_stats(*imagenet_stats),\n"
+                   "                                   bs=64, num_workers=0, seed=42)"),
+
+    # ── wrong in exactly this way ────────────────────────────────────────
+    case3("w_digit_labels",
+          "a label function that turns the names into digits (`{'five': '5', ...}`), as in MNIST tutorials",
+          expected={"vocab": 0},
+          why="(a) asks for the names in the file names (`seven`) as the classes; the model still tells the digits "
+              "apart, and '7' means 7, so the hidden accuracy is kept (debatable)",
+          make_dls="DIGIT = {'five': '5', 'six': '6', 'seven': '7', 'eight': '8', 'nine': '9'}\n\n"
+                   "def label_func(fname):\n    return DIGIT[fname.split('_')[0]]\n\n"
+                   "dls = ImageDataLoaders.from_name_func(path, fnames, label_func, item_tfms=Resize(32),\n"
+                   "                                      bs=64, num_workers=0, seed=42)"),
+    case3("w_lr_find_then_unfreeze",
+          "fastbook ch. 5: `learn.lr_find()` on the frozen learner, then `unfreeze()` + `fit_one_cycle(4)`",
+          expected={"fine_tuned": 0},
+          why="lr_find is a search that restores the weights, not a frozen training phase; the body is never "
+              "trained frozen first",
+          train_model="learn.lr_find(show_plot=False)\nlearn.unfreeze()\nlearn.fit_one_cycle(4)"),
+    case3("w_trained_then_replaced",
+          "the learner fine-tuned, then `learn = vision_learner(...)` again after it (a cell pasted below the "
+          "training): the exported `learn` never trained",
+          expected={"fine_tuned": 0, "hidden_accuracy": 0},
+          why="the phases and the model judged are those of the learner handed in, whose head is untrained",
+          train_model="learn.fine_tune(3)\nlearn = vision_learner(dls, digit_body, metrics=error_rate)"),
+]

@@ -389,10 +389,11 @@ def train_one_epoch(model, loader, criterion, optimizer, device):
 CASES += [
     # ── correct but different: full marks ────────────────────────────────
     case2("grad_accumulation_steps",
-          "gradient accumulation as in the Hugging Face Accelerate guide 'Performing gradient accumulation' "
-          "(plain PyTorch loop: `loss = loss / gradient_accumulation_steps`, step and zero_grad when "
-          "`(index + 1) % gradient_accumulation_steps == 0`), written with accum_steps=1 as the default so each "
-          "batch of 64 is one update",
+          "gradient accumulation as in T. Wolf's gist 'PyTorch gradient accumulation training loop' "
+          "(gist.github.com/thomwolf/ac7a7da6b1888c2eeac8ac8b9b05d3d3) and the Hugging Face Accelerate guide "
+          "'Performing gradient accumulation': `loss = loss / accumulation_steps`, step and zero_grad when "
+          "`(i + 1) % accumulation_steps == 0`; written with accum_steps=1 as the default so each batch of 64 "
+          "is one update",
           why="with accum_steps=1 the loop divides by 1 and steps after every batch, zeroing the gradients right "
               "after: one update per batch, no stale gradients; the form is unusual, the behaviour is the asked one",
           train_loop="""train_loader = DataLoader(TensorDataset(x_train_t, y_train_t), batch_size=64, shuffle=True)

@@ -173,3 +173,55 @@ def confident_only(texts, threshold=0.9):
                          "        if result['label'] == 'POSITIVE' and result['score'] >= threshold:\n"
                          "            kept.append((text, result['label']))\n    return kept"),
 ]
+
+
+# ── issue 23 §2: behaviour probes compare like with like (names vt3_*) ──────────────────────────────────
+def case3(name, origin, expected=None, why=None, **answers):
+    return {"name": f"vt3_{name}", "origin": origin, "answers": {**BASE, **answers},
+            "expected": {**FULL, **(expected or {})}, **({"why": why} if why else {})}
+
+
+CASES += [
+    # ── correct but unusual: full marks ──────────────────────────────────
+    case3("labels_tuple",
+          "`return tuple(r['label'] for r in classifier(texts))` (a tuple: ordered, len() and indexing work)",
+          why="(b) asks for a list of labels; a tuple holds every label in order and works wherever the list is "
+              "used (positive_ratio, indexing)",
+          predict_labels="def predict_labels(texts):\n    return tuple(r['label'] for r in classifier(texts))"),
+    case3("labels_list_subclass",
+          "a list subclass (`class Labels(list)`) holding the labels",
+          predict_labels="class Labels(list):\n    pass\n\n\ndef predict_labels(texts):\n"
+                         "    return Labels(r['label'] for r in classifier(texts))"),
+    case3("confident_batch_size",
+          "confident_only calls the pipeline with `batch_size=8` (HF pipeline batching docs): padded batches give "
+          "scores that differ from one-by-one calls in the 7th digit",
+          why="`>=` as asked; the boundary review must be judged with the scores the student's own call gives",
+          confident_only="def confident_only(texts, threshold=0.9):\n    results = classifier(texts, batch_size=8)\n"
+                         "    return [(t, r['label']) for t, r in zip(texts, results) if r['score'] >= threshold]"),
+
+    # ── wrong in exactly this way ────────────────────────────────────────
+    case3("w_labels_generator",
+          "a generator expression instead of the list comprehension (`(r['label'] for r in ...)`)",
+          expected={"batch_labels": 0},
+          why="(b) asks for a list; a generator is read once and has no len(). The labels inside are right, so "
+              "the hidden accuracy is kept (the form is judged once, by batch_labels)",
+          predict_labels="def predict_labels(texts):\n    return (r['label'] for r in classifier(texts))"),
+    case3("w_labels_map",
+          "`map(lambda r: r['label'], classifier(texts))` without list(...)",
+          expected={"batch_labels": 0},
+          why="a map object is not a list (read once, no len()); the labels inside are right",
+          predict_labels="def predict_labels(texts):\n    return map(lambda r: r['label'], classifier(texts))"),
+    case3("w_confident_batch_size_strict",
+          "as vt3_confident_batch_size, but with `>` instead of the asked `>=`",
+          expected={"threshold": 0},
+          why="'이상' means >=: the review whose own score is the threshold must be kept",
+          confident_only="def confident_only(texts, threshold=0.9):\n    results = classifier(texts, batch_size=8)\n"
+                         "    return [(t, r['label']) for t, r in zip(texts, results) if r['score'] > threshold]"),
+    case3("w_classifier_generator",
+          "the pipeline wrapped in a function that yields the results one by one",
+          expected={"structure": 0},
+          why="(a) asks for the pipeline itself, which gives a list of result dicts; the functions built on it "
+              "still work",
+          make_classifier="_pipe = pipeline('sentiment-analysis', model=MODEL_DIR)\n\n\n"
+                          "def classifier(texts, **kwargs):\n    yield from _pipe(texts, **kwargs)"),
+]
