@@ -29,7 +29,7 @@ ASSIGNMENTS = {
         "thresholds": {
             "accuracy_floor": 0.50,     # at or below: 0 points
             "accuracy_target": 0.85,    # at or above: full points; linear in between
-            "evaluate_tolerance": 0.03,
+            "evaluate_tolerance": 0.005,   # a reported test accuracy within 2.5 of 500 images of the measured one
         },
     },
     "pytorch_mnist": {
@@ -50,7 +50,7 @@ ASSIGNMENTS = {
             "hidden_accuracy": 3,
             "evaluated": 1,
         },
-        "thresholds": {"accuracy_floor": 0.50, "accuracy_target": 0.85, "evaluate_tolerance": 0.03},
+        "thresholds": {"accuracy_floor": 0.50, "accuracy_target": 0.85, "evaluate_tolerance": 0.005},
     },
     "fastai_transfer": {
         "title": "fastai로 전이학습 하기",

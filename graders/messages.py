@@ -84,6 +84,15 @@ CATALOG: dict[str, dict[str, str]] = {
     "accuracy_expected": {"ko": "숨은 채점 데이터 정확도 {target:.0%} 이상 (만점), {floor:.0%} 초과부터 부분 점수",
                           "en": "hidden-set accuracy of at least {target:.0%} (full), partial above {floor:.0%}"},
     "accuracy_found": {"ko": "정확도 {acc:.1%} ({n}개 중)", "en": "accuracy {acc:.1%} (of {n})"},
+    "reported_train_accuracy": {"ko": "{var} = {got:.4f}: 채점기가 잰 학습 데이터 정확도({train:.4f})입니다. 테스트 데이터로 잰 값이 아닙니다",
+                                "en": "{var} = {got:.4f}: the training-set accuracy the grader measured ({train:.4f}), "
+                                      "not one measured on the test set"},
+    "model_saw_test": {"ko": "모델이 테스트 데이터에서 학습 데이터({train:.1%})와 숨은 채점 데이터({hidden:.1%})보다 눈에 띄게 "
+                             "잘 맞힙니다 ({test:.1%}): 학습(fit)에 테스트 데이터가 들어간 것 같습니다",
+                       "en": "the model does clearly better on the test set ({test:.1%}) than on the training set "
+                             "({train:.1%}) and the hidden set ({hidden:.1%}): the test set seems to have been used in training"},
+    "model_saw_test_hint": {"ko": "fit 에는 학습 데이터(x_train, y_train)만 넣고, 테스트 데이터는 마지막 평가에만 쓰세요.",
+                            "en": "train (fit) on x_train, y_train only; keep the test set for the final evaluation."},
     "accuracy_hint": {
         "ko": "epochs를 충분히 주고, 입력을 255로 나눴는지, 구조와 손실 함수가 맞는지 확인하세요.",
         "en": "train enough epochs, scale inputs by 1/255, and check the model and the loss.",

@@ -117,3 +117,34 @@ def test_keras_structure_is_compared_by_meaning(tmp_path):
     # negative control: the comparator still sees a different activation
     found = [_found_layer(l) for l in described["sigmoid"] if l["class_name"] != "Flatten"]
     assert compare_layers(found, want) != []
+
+
+# ── a reported test accuracy is the trained model's accuracy on the test set (issue 23 §2) ──
+def _evaluated_ctx(tmp_path, reported, acc: dict, tol=0.005):
+    """A context whose saved model scores exactly `acc[set]` on each set (labels all 0, predictions 0 or 1)."""
+    from graders.checks import reported_test_accuracy
+    n = {"test": 500, "train": 3500, "hidden": 1000}
+    inputs = {"test": "public", "train": "train", "hidden": "hidden"}
+    measured = {"trained": {"loaded": True, **{inputs[k]: {"predictions": [0] * round(acc[k] * n[k]) + [1] * (n[k] - round(acc[k] * n[k])),
+                                                           "shape": [n[k], 10], "finite": True} for k in n}}}
+    (tmp_path / "value_test_acc.json").write_text(json.dumps({"value": reported}))
+    sets = lambda ctx: {k: (inputs[k], [0] * n[k]) for k in n}
+    check = reported_test_accuracy("evaluated", "value_test_acc", "trained", sets, "evaluate_tolerance",
+                                   "evaluate_expected", "evaluate_hint", var="test_acc")
+    ctx = Context(artifacts=tmp_path, thresholds={"evaluate_tolerance": tol}, lang="en", measurer=lambda: measured)
+    return check.run(ctx, 2.0)
+
+
+@pytest.mark.parametrize("reported,acc,points,why", [
+    (0.926, {"test": 0.926, "train": 0.936, "hidden": 0.932}, 2.0, "honest: the test accuracy as measured"),
+    (0.9259999871, {"test": 0.926, "train": 0.936, "hidden": 0.932}, 2.0, "float32 from evaluate()"),
+    (0.928, {"test": 0.926, "train": 0.936, "hidden": 0.919}, 2.0, "one borderline image flipped on another device"),
+    (0.936, {"test": 0.926, "train": 0.936, "hidden": 0.932}, 0.0, "the training accuracy"),
+    (0.93, {"test": 0.928, "train": 0.931, "hidden": 0.92}, 0.0, "closer to the training accuracy, within tolerance"),
+    (0.962, {"test": 0.962, "train": 0.937, "hidden": 0.925}, 0.0, "fit on train + test (measured here)"),
+    (0.878, {"test": 0.878, "train": 0.817, "hidden": 0.813}, 0.0, "fit on the test set alone (measured here)"),
+    (0.104, {"test": 0.104, "train": 0.098, "hidden": 0.1}, 2.0, "untrained model, reported as it is"),
+])
+def test_evaluated_is_the_trained_models_test_accuracy(tmp_path, reported, acc, points, why):
+    result = _evaluated_ctx(tmp_path, reported, acc)
+    assert result.score == points, (why, result.found)

@@ -1,5 +1,6 @@
 """Shared check library: no exercise-specific code lives here."""
-from .accuracy import accuracy_thresholds, hidden_accuracy, model_accuracy, partial_credit, predictions  # noqa: F401
+from .accuracy import (accuracy_thresholds, hidden_accuracy, model_accuracy, partial_credit, predictions,  # noqa: F401
+                       reported_test_accuracy)
 from .base import ModelProblem, RebuildError, SavedModel, shown  # noqa: F401
 from .outputs import logits_output  # noqa: F401
 from .base import ArtifactProblem, Check, CheckResult, Context, GradedCell, Scorer  # noqa: F401

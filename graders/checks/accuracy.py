@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ..messages import msg
-from .base import Check, CheckResult, Context, ModelProblem, RebuildError, shown
+from .base import Check, CheckResult, Context, ModelProblem, RebuildError, finite, shown
 
 
 def accuracy_thresholds(values: dict) -> str | None:
@@ -80,3 +80,49 @@ def hidden_accuracy(name: str, labels: Callable[[Context], object], measure: Cal
                            hint=msg(hint_key, ctx.lang), note=found if score >= points else None)
 
     return Check(name, run)
+
+
+SAW_TEST_MARGIN = 0.05      # (test - train) + (test - hidden) above this, both positive: the model saw the test set
+
+
+def reported_test_accuracy(name: str, artifact: str, model: str, sets: Callable[[Context], dict],
+                           tolerance_key: str, expected_key: str, hint_key: str, var: str) -> Check:
+    """The test accuracy the student reported is the trained model's accuracy on the test set.
+
+    The grader measures the saved model itself on the test, training and hidden sets (`sets`: name ->
+    (input set, labels)).  The reported number must equal the test accuracy within the tolerance, be
+    nearer to it than to the training accuracy (a training accuracy is not a test accuracy, however close),
+    and the model must not have seen the test set while training: an honest model does no better on the
+    test set than on the training and the hidden sets (measured on this course's data: -0.01 to +0.01 each;
+    a model fit on train+test: +0.025 and +0.037; on the test set alone: +0.06 and +0.065).
+    """
+
+    def run(ctx: Context, points: float) -> CheckResult:
+        data = ctx.json(artifact)
+        tol = float(ctx.thresholds[tolerance_key])
+        labelled = sets(ctx)
+        acc = {key: model_accuracy(ctx, model, inputs, y) for key, (inputs, y) in labelled.items()}
+        test = acc["test"]
+        expected = msg(expected_key, ctx.lang, ref=test, tol=tol)
+        got = data.get("value")      # a number: [loss, acc] from an unpacked evaluate() is not the accuracy
+        if not (isinstance(got, (int, float)) and not isinstance(got, bool) and finite(got)):
+            return CheckResult(name, 0.0, points, expected=expected, found=f"{var} = {shown(got, 80)}",
+                               hint=msg(hint_key, ctx.lang))
+        got = float(got)
+        found = f"{var} = {shown(got, 80)}"
+        if abs(got - test) > tol:
+            if "train" in acc and abs(got - acc["train"]) <= tol:
+                found = msg("reported_train_accuracy", ctx.lang, var=var, got=got, train=acc["train"])
+            return CheckResult(name, 0.0, points, expected=expected, found=found, hint=msg(hint_key, ctx.lang))
+        if "train" in acc and abs(got - acc["train"]) < abs(got - test):
+            return CheckResult(name, 0.0, points, expected=expected,
+                               found=msg("reported_train_accuracy", ctx.lang, var=var, got=got, train=acc["train"]),
+                               hint=msg(hint_key, ctx.lang))
+        gaps = [test - acc[k] for k in ("train", "hidden") if k in acc]
+        if len(gaps) == 2 and min(gaps) > 0 and sum(gaps) > SAW_TEST_MARGIN:
+            return CheckResult(name, 0.0, points, expected=expected,
+                               found=msg("model_saw_test", ctx.lang, test=test, train=acc["train"], hidden=acc["hidden"]),
+                               hint=msg("model_saw_test_hint", ctx.lang))
+        return CheckResult(name, points, points)
+
+    return Check(name, run, var=var)

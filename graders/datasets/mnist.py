@@ -113,9 +113,23 @@ def public_test_mnist(ctx):
     return ctx.cache["public_mnist"]
 
 
+def public_train_mnist(ctx):
+    if "public_mnist_train" not in ctx.cache:
+        d = load_public(ctx.secrets)
+        ctx.cache["public_mnist_train"] = (d["x_train"], d["y_train"])
+    return ctx.cache["public_mnist_train"]
+
+
 def mnist_inputs(ctx) -> dict:
-    """Grader inputs of an MNIST exercise: hidden images and the public test images (no labels)."""
-    return {"hidden": hidden_mnist(ctx)[0], "public": public_test_mnist(ctx)[0]}
+    """Grader inputs of an MNIST exercise: hidden images, the public test images and the public training
+    images (no labels: they stay here)."""
+    return {"hidden": hidden_mnist(ctx)[0], "public": public_test_mnist(ctx)[0], "train": public_train_mnist(ctx)[0]}
+
+
+def mnist_sets(ctx) -> dict:
+    """Labels of the sets a trained MNIST model is measured on: test (public), train, hidden."""
+    return {"test": ("public", public_test_mnist(ctx)[1]), "train": ("train", public_train_mnist(ctx)[1]),
+            "hidden": ("hidden", hidden_mnist(ctx)[1])}
 
 
 def public_accuracy(ctx, model: str = "trained") -> float:

@@ -6,6 +6,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "stack Flatten(input_shape=(28, 28)) → Dense(128, activation='relu') → Dropout(0.2) → Dense(10, activation='softmax').",
     },
     # values
+    "keras_optimizer_expected": {"ko": "adam (기본 learning_rate=0.001)", "en": "adam (its default learning_rate=0.001)"},
     "value_hint_optimizer": {
         "ko": "model.compile(optimizer='adam', ...) 처럼 옵티마이저를 지정하세요.",
         "en": "pass optimizer='adam' to model.compile.",

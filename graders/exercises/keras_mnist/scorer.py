@@ -6,10 +6,13 @@ meaning: no InputLayer, activation layers folded into the layer before, activati
 by name however they were written, Flatten optional (a model on flat vectors).
 """
 from ...checks import (
-    accuracy_thresholds, field_contains, field_equals, GradedCell, hidden_accuracy, Layer, layer_structure,
-    model_accuracy, reported_matches, SavedModel, Scorer, trained_model)
+    accuracy_thresholds, behaviour, field_contains, field_equals, GradedCell, hidden_accuracy, Layer, layer_structure,
+    model_accuracy, reported_matches, reported_test_accuracy, SavedModel, Scorer, trained_model)
 from ...checks import described_layers
-from ...datasets.mnist import hidden_mnist, mnist_inputs, public_accuracy
+from ...checks.base import shown
+from ...checks.values import snake
+from ...messages import msg
+from ...datasets.mnist import hidden_mnist, mnist_inputs, mnist_sets, public_accuracy
 
 EXPECTED_LAYERS = [
     Layer("Flatten", output=(784,), params=0),
@@ -24,9 +27,25 @@ SCALE = 1 / 255      # the notebook's setup cell divides the images by 255
 CELLS = ("cells_from", ("setup", "model_def"))
 MODELS = (
     SavedModel("defined", "keras", "keras_def.keras", artifact="keras_model", describe=True, options=(CELLS,)),
-    SavedModel("trained", "keras", "keras_trained.keras", artifact="keras_training", inputs=("hidden", "public"),
+    SavedModel("trained", "keras", "keras_trained.keras", artifact="keras_training", inputs=("hidden", "public", "train"),
                options=(("scale", SCALE), CELLS)),
 )
+ASKED_LR = 1e-3         # optimizer='adam' is Adam at its default learning rate
+
+
+def _adam_ok(d, ctx=None) -> bool:
+    """Adam at the learning rate 'adam' means, however it was written ('adam', Adam(), Adam(learning_rate=1e-3))."""
+    lr = d.get("learning_rate")
+    return (d.get("compiled") is True and snake(str(d.get("optimizer", ""))[:60]) == "adam"
+            and isinstance(lr, (int, float)) and not isinstance(lr, bool) and abs(float(lr) - ASKED_LR) <= 1e-6)
+
+
+def _optimizer_found(d, ctx) -> str:
+    if not d.get("compiled"):
+        return msg("not_compiled", ctx.lang)
+    lr = d.get("learning_rate")
+    lr = f"{float(lr):g}" if isinstance(lr, (int, float)) and not isinstance(lr, bool) else shown(lr, 20)
+    return f"{shown(d.get('optimizer'), 60)}(learning_rate={lr})"
 
 
 
@@ -45,7 +64,8 @@ SCORER = Scorer(
                             ignore=("Flatten",)),
         ]),
         GradedCell("check_compile", answer_id="compile_model", checks=[
-            field_equals("optimizer", "keras_compile", "optimizer", "adam", "value_hint_optimizer"),
+            behaviour("optimizer", "keras_compile", _adam_ok, "keras_optimizer_expected", _optimizer_found,
+                      "value_hint_optimizer", var="model"),
             field_equals("loss", "keras_compile", "loss", "sparse_categorical_crossentropy", "value_hint_loss"),
             field_contains("metrics", "keras_compile", "metrics", "accuracy", "value_hint_metrics",
                            aliases=("acc", "sparse_categorical_accuracy")),
@@ -58,8 +78,8 @@ SCORER = Scorer(
                             hint_key="keras_accuracy_hint"),
         ]),
         GradedCell("check_evaluate", answer_id="evaluate_model", checks=[
-            reported_matches("evaluated", "value_test_acc", public_accuracy, "evaluate_tolerance",
-                             "evaluate_expected", "evaluate_hint", var="test_acc"),
+            reported_test_accuracy("evaluated", "value_test_acc", "trained", mnist_sets, "evaluate_tolerance",
+                                   "evaluate_expected", "evaluate_hint", var="test_acc"),
         ]),
     ],
 )

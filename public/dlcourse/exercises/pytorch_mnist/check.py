@@ -55,18 +55,30 @@ def torch_loop(train_one_epoch, loader=None) -> bool:
                                                f"{type(exc).__name__}: {str(exc)[:150]}",
                                                pick("함수의 인자 (model, loader, criterion, optimizer, device) 를 확인하세요.",
                                                     "check the arguments (model, loader, criterion, optimizer, device)."))])
+    from .export import loop_verdicts
+
+    ok = loop_verdicts(d)
     problems = []
-    if d["steps"] != d["batches"] or not d["params_changed"]:
-        problems.append(_problem(pick("배치마다 optimizer.step()", "optimizer.step() per batch"),
-                                 pick(f"배치 {d['batches']}개에 step {d['steps']}번", f"{d['steps']} steps for {d['batches']} batches"),
+    if not ok["loop_updates"]:
+        problems.append(_problem(pick("배치마다 backward 다음에 optimizer.step()", "optimizer.step() after backward, per batch"),
+                                 pick(f"배치 {d['batches']}개에 step {(d['steps_per_call'] or [0])[0]}번"
+                                      + (" (step 이 방금 구한 기울기를 쓰지 않음)" if d["stale_steps"] else ""),
+                                      f"{(d['steps_per_call'] or [0])[0]} steps for {d['batches']} batches"
+                                      + (" (a step does not use the gradient just computed)" if d["stale_steps"] else "")),
                                  pick("loss.backward() 다음에 optimizer.step() 을 호출하세요.", "call optimizer.step() after backward.")))
-    if d["grad_ratio"] is not None and abs(d["grad_ratio"] - 1) >= 0.05:
-        problems.append(_problem(pick("배치마다 기울기 초기화", "gradients reset per batch"),
-                                 pick(f"기울기가 {d['grad_ratio']:.1f}배로 누적됨", f"gradients accumulate ({d['grad_ratio']:.1f}×)"),
+    if not ok["zero_grad"]:
+        problems.append(_problem(pick("step 마다 기울기 초기화", "gradients reset for every step"),
+                                 pick("이전 배치의 기울기가 누적됨", "earlier batches' gradients accumulate"),
                                  pick("optimizer.zero_grad() 를 배치마다 호출하세요.", "call optimizer.zero_grad() per batch.")))
-    if not d["forward_modes"] or not all(d["forward_modes"]):
-        problems.append(_problem("model.train()", pick("eval 모드", "eval mode"),
+    if not ok["train_mode"]:
+        problems.append(_problem("model.train()", pick("backward 한 forward 가 eval 모드", "back-propagated forward in eval mode")
+                                 if d["bp_modes"] else pick("backward 가 없음", "no backward"),
                                  pick("함수 처음에 model.train() 을 호출하세요.", "call model.train() first.")))
+    if not ok["loop_learns"]:
+        problems.append(_problem(pick("고정된 배치에서 손실이 줄어듦", "the loss on a fixed batch falls"),
+                                 f"{d['loss_before']:.3f} → {d['loss_after']:.3f}",
+                                 pick("zero_grad → forward → loss → backward → step 순서를 확인하세요.",
+                                      "check the order zero_grad → forward → loss → backward → step.")))
     if loader is not None and d.get("loader_batch_size") != 64:
         problems.append(_problem("batch_size=64", str(d.get("loader_batch_size")),
                                  pick("DataLoader(..., batch_size=64, shuffle=True)", "DataLoader(..., batch_size=64, shuffle=True)")))

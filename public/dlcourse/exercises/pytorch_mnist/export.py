@@ -145,60 +145,12 @@ def _probe_model():
 
 
 def _torch_loop_probe(train_fn, loader):
-    """Run the student's train_one_epoch on fixed tiny data with the course's own model.
-
-    Probe 1 (SGD with lr=0, the same batch three times): a hook records the gradient
-    after each backward — equal norms mean gradients were reset between batches,
-    growing norms mean they accumulate; the optimizer counts steps; a forward hook
-    records train/eval mode.
-    Probe 2 (Adam): the loss on the fixed batch before and after five epochs.
-    """
-    import torch
-    from torch import nn
-    from torch.utils.data import DataLoader, TensorDataset
-
+    """The self-check's view of train_one_epoch: the same trace the grader judges (`loop_trace`,
+    `loop_facts`), plus the batch size of the notebook's loader."""
     if train_fn is None:
         return _missing("train_one_epoch")
-    g = torch.Generator().manual_seed(0)
-    x = torch.rand(8, 1, 28, 28, generator=g)
-    y = torch.randint(0, 10, (8,), generator=g)
-    criterion = nn.CrossEntropyLoss()
-
-    class Recorder(torch.optim.SGD):
-        def __init__(self, params):
-            super().__init__(params, lr=0.0)
-            self.steps = 0
-
-        def step(self, closure=None):
-            self.steps += 1
-            return super().step(closure)
-
-    model = _probe_model()
-    model.eval()
-    modes, norms = [], []
-    model.register_forward_pre_hook(lambda m, inp: modes.append(bool(m.training)))
-    first = next(model.parameters())
-    # after each backward: the gradient now stored (grows if earlier ones were not reset)
-    first.register_post_accumulate_grad_hook(lambda p: norms.append(float(p.grad.norm())))
-    rec = Recorder(model.parameters())
-    same_batch = DataLoader(TensorDataset(x.repeat(3, 1, 1, 1), y.repeat(3)), batch_size=8, shuffle=False)
-    train_fn(model, same_batch, criterion, rec, "cpu")
-    ratio = norms[-1] / norms[0] if len(norms) >= 2 and norms[0] > 0 else None
-
-    model = _probe_model()
-    before = {k: v.clone() for k, v in model.state_dict().items()}
-    with torch.no_grad():
-        loss_before = float(criterion(model(x), y))
-    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
-    fixed = DataLoader(TensorDataset(x.repeat(4, 1, 1, 1), y.repeat(4)), batch_size=8, shuffle=False)
-    for _ in range(5):
-        train_fn(model, fixed, criterion, opt, "cpu")
-    with torch.no_grad():
-        loss_after = float(criterion(model(x), y))
-    changed = any(not torch.equal(before[k], v) for k, v in model.state_dict().items())
-
-    info = {"steps": rec.steps, "batches": 3, "backwards": len(norms), "grad_ratio": ratio, "forward_modes": modes[:50],
-            "params_changed": changed, "loss_before": loss_before, "loss_after": loss_after}
+    arrays = loop_trace(train_fn)
+    info = loop_facts(arrays, probe_data())
     if loader is not None:
         bs = getattr(loader, "batch_size", None)
         info["loader_batch_size"] = bs if isinstance(bs, int) else None
@@ -230,40 +182,55 @@ def torch_training(model, losses) -> None:
     _guarded("torch_training", _torch_training, model, losses)
 
 
-# ── the loop probe of the scoring sandbox: arrays only, judged against references ──
-# The grader runs the student's train_one_epoch here (a "cells" job: the notebook's cells, then
-# `loop_probe`) and gets back only the probe model's parameters and gradients after each scenario.
-# It compares them with what the course's own loops give on the same scenarios (computed without
-# the student's code, on the grader's side: graders/exercises/pytorch_mnist/assets.py), so a loop earns "updates per batch", "resets gradients",
-# "trains in train mode" and "learns" only by computing what such a loop computes.
-def _loop_model(batch_norm: bool = True):
-    """The course's probe model: BatchNorm makes train and eval mode give different gradients (scenario A);
-    without it (scenario B), the model of the self-check's probe."""
+# ── the loop probe: one trace of what the loop does, judged like with like ──
+# The grader runs the student's train_one_epoch in a scoring sandbox of its own (a "cells" job: the
+# notebook's cells, then `loop_probe`), and only arrays come back; `loop_facts` (numpy only) reads them
+# in the grader.  Each property is judged by comparing two things that differ only in what it tests:
+#   gradients reset   the gradient an optimizer.step() uses, against the sum of the gradients of the
+#                     backward passes since the previous step (same batch every time, lr 0: every
+#                     backward adds the same thing, whatever else the loop does);
+#   steps per batch   the steps of one call against the batches it was given, each step using the
+#                     gradient of the batch(es) just back-propagated;
+#   train mode        the mode of the forward passes whose output a backward pass went through (a
+#                     validation forward under no_grad is not one of them);
+#   learns            the probe's loss on the fixed batch before and after five calls with Adam,
+#                     computed in the grader from the returned parameters.
+TRACE_BATCHES = 3       # batches per call (three copies of one batch)
+TRACE_CALLS = 2         # calls on the same model and optimizer: a gradient left from call 1 shows in call 2
+MAX_EVENTS = 200        # backward / step / end-of-call records kept
+
+
+def _loop_model():
+    """The probe's model: BatchNorm makes train and eval mode compute different things."""
     import torch
     from torch import nn
 
     torch.manual_seed(0)
-    if not batch_norm:
-        return _probe_model()
     return nn.Sequential(nn.Flatten(), nn.Linear(784, 32), nn.BatchNorm1d(32), nn.ReLU(), nn.Linear(32, 10))
 
 
-def _flat(tensors):
+def probe_data():
+    """The probe's fixed batch (8 images, 8 labels) and the starting parameters of the learning run, as numpy."""
     import torch
 
-    return torch.cat([t.detach().reshape(-1).double() for t in tensors]).numpy()
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(8, 1, 28, 28, generator=g)
+    y = torch.randint(0, 10, (8,), generator=g)
+    start = _probe_model()
+    return {"x": x.reshape(8, -1).double().numpy(), "y": y.numpy().astype("int64"),
+            "b_start": [p.detach().double().numpy() for p in start.parameters()]}
 
 
-def loop_scenarios(train_fn, observe: bool = False) -> tuple[dict, dict]:
-    """Run `train_fn` on two fixed scenarios with the probe model; (arrays, facts).
+def loop_trace(train_fn) -> dict:
+    """Run `train_fn` on the probe's scenarios; arrays only.
 
-    A: SGD (lr 0.1) over three copies of one batch of 8, the model handed over in eval mode.
-    B: Adam (lr 0.01), five calls over four copies of the batch, a model without BatchNorm as made.
-    C: as A with lr 0 and every zero_grad made a no-op: the gradients left are the sum of every backward
-       pass, so a loop that never calls backward is told apart from one that resets after each step.
-    `facts` (hooks: steps, backward passes, gradient growth, forward modes, losses) are recorded
-    only when `observe` is set — for the course's own loops; the student's run hands back arrays.
+    Trace (SGD, lr 0, the model handed over in eval mode, TRACE_CALLS calls of TRACE_BATCHES copies of one
+    batch): for the last Linear layer, every backward pass's own gradient (the incoming one, before it is
+    added to .grad), the .grad an optimizer step found, and .grad at the end of each call; the mode of each
+    forward a backward pass went through.  Learning run (Adam, lr 0.01, a model without BatchNorm): the
+    parameters after five calls of four copies of the batch.
     """
+    import numpy as np
     import torch
     from torch import nn
     from torch.utils.data import DataLoader, TensorDataset
@@ -273,61 +240,202 @@ def loop_scenarios(train_fn, observe: bool = False) -> tuple[dict, dict]:
     x = torch.rand(8, 1, 28, 28, generator=g)
     y = torch.randint(0, 10, (8,), generator=g)
     criterion = nn.CrossEntropyLoss()
-    facts: dict = {"batches": 3}
 
     model = _loop_model()
     model.eval()
-    opt = torch.optim.SGD(model.parameters(), lr=0.1)
-    before = _flat(model.parameters())
-    if observe:
-        modes, norms, steps = [], [], []
-        facts["a_start"] = before
-        model.register_forward_pre_hook(lambda m, inp: modes.append(bool(m.training)))
-        next(model.parameters()).register_post_accumulate_grad_hook(lambda p: norms.append(float(p.grad.norm())))
-        opt.register_step_post_hook(lambda o, a, k: steps.append(1))
-    loader = DataLoader(TensorDataset(x.repeat(3, 1, 1, 1), y.repeat(3)), batch_size=8, shuffle=False)
-    train_fn(model, loader, criterion, opt, "cpu")
-    params = list(model.parameters())
-    arrays = {"a_params": _flat(params),
-              "a_grads": _flat([p.grad if p.grad is not None else torch.zeros_like(p) for p in params])}
-    if observe:
-        facts.update({"steps": len(steps), "backwards": len(norms), "forward_modes": modes[:50],
-                      "grad_ratio": norms[-1] / norms[0] if len(norms) >= 2 and norms[0] > 0 else None,
-                      "params_changed": bool(abs(arrays["a_params"] - before).max() > 0)})
+    last = model[-1]
+    kinds, vectors, bp_modes, all_modes, pending = [], [], [], [], {}
 
-    model = _loop_model(batch_norm=False)
-    if observe:
-        facts["b_start"] = _flat(model.parameters())
-    with torch.no_grad():
-        model.eval()
-        loss_before = float(criterion(model(x), y))
-        model.train()
+    def grad_now():
+        parts = [p.grad if p.grad is not None else torch.zeros_like(p) for p in (last.weight, last.bias)]
+        return torch.cat([t.detach().reshape(-1).double() for t in parts]).numpy()
+
+    def record(kind, vec):
+        if len(kinds) < MAX_EVENTS:
+            kinds.append(kind)
+            vectors.append(vec)
+
+    def incoming(name):
+        def hook(grad):
+            pending[name] = grad.detach().reshape(-1).double().clone()
+            if len(pending) == 2:           # weight and bias of this backward pass both arrived
+                record(0, torch.cat([pending.pop("weight"), pending.pop("bias")]).numpy())
+            return grad
+        return hook
+
+    last.weight.register_hook(incoming("weight"))
+    last.bias.register_hook(incoming("bias"))
+
+    def on_forward(module, inputs, output):
+        mode = bool(module.training)
+        if len(all_modes) < MAX_EVENTS:
+            all_modes.append(mode)
+        if isinstance(output, torch.Tensor) and output.requires_grad:
+            output.register_hook(lambda grad: bp_modes.append(mode) if len(bp_modes) < MAX_EVENTS else None)
+
+    model.register_forward_hook(on_forward)
+    opt = torch.optim.SGD(model.parameters(), lr=0.0)
+    opt.register_step_pre_hook(lambda o, args, kwargs: record(1, grad_now()))
+    loader = DataLoader(TensorDataset(x.repeat(TRACE_BATCHES, 1, 1, 1), y.repeat(TRACE_BATCHES)),
+                        batch_size=8, shuffle=False)
+    for _ in range(TRACE_CALLS):
+        train_fn(model, loader, criterion, opt, "cpu")
+        record(2, grad_now())
+    dim = int(last.weight.numel() + last.bias.numel())
+    arrays = {"t_kinds": np.asarray(kinds, dtype=np.int64),
+              "t_vectors": np.asarray(vectors, dtype=np.float64).reshape(len(vectors), dim),
+              "t_bp_modes": np.asarray(bp_modes, dtype=np.int64),
+              "t_modes": np.asarray(all_modes, dtype=np.int64)}
+
+    model = _probe_model()
+    model.train()
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)
     fixed = DataLoader(TensorDataset(x.repeat(4, 1, 1, 1), y.repeat(4)), batch_size=8, shuffle=False)
     for _ in range(5):
         train_fn(model, fixed, criterion, opt, "cpu")
-    arrays["b_params"] = _flat(model.parameters())
-    if observe:
-        with torch.no_grad():
-            model.eval()
-            facts.update({"loss_before": loss_before, "loss_after": float(criterion(model(x), y))})
+    for i, p in enumerate(model.parameters()):
+        arrays[f"b_param{i}"] = p.detach().double().numpy()
+    return arrays
 
-    model = _loop_model()
-    model.eval()
-    opt = torch.optim.SGD(model.parameters(), lr=0.0)
-    opt.zero_grad = model.zero_grad = lambda *args, **kwargs: None
-    train_fn(model, loader, criterion, opt, "cpu")
-    arrays["c_grads"] = _flat([p.grad if p.grad is not None else torch.zeros_like(p) for p in model.parameters()])
-    return arrays, facts
+
+def _loss(params: list, x, y) -> float:
+    """Cross-entropy of the probe's learning model (Linear-ReLU-Linear) on the fixed batch, in numpy."""
+    import numpy as np
+
+    w1, b1, w2, b2 = params
+    h = np.maximum(x @ w1.T + b1, 0.0)
+    z = h @ w2.T + b2
+    z = z - z.max(axis=1, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    return float(-logp[np.arange(len(y)), y].mean())
+
+
+def loop_facts(arrays: dict, data: dict, rel: float = 1e-3) -> dict:
+    """What the loop did, from `loop_trace`'s arrays (numpy only: the grader's side of the probe).
+
+    steps_per_call, batches: optimizer steps of each call and batches per call; fresh_steps: every step used
+    the gradients back-propagated since the previous step and nothing older; carried: some step also used
+    a gradient from before the previous step (gradients were not reset); stale_steps: some step found no
+    gradient of the batches since the previous one (a step before backward, or zero_grad between backward
+    and step); backwards, bp_modes, forward_modes; loss_before / loss_after of the learning run.
+    """
+    import numpy as np
+
+    kinds = np.asarray(arrays["t_kinds"]).reshape(-1)
+    vecs = np.asarray(arrays["t_vectors"], dtype=np.float64)
+    if vecs.ndim != 2 or len(vecs) != len(kinds) or not np.isfinite(vecs).all():
+        raise ValueError("t_vectors")
+    contribs = [vecs[i] for i in range(len(kinds)) if kinds[i] == 0]
+    scale = max([float(np.linalg.norm(c)) for c in contribs] + [1e-12])
+    tol = rel * scale
+    steps_per_call, steps, fresh, carried, stale = [], 0, True, False, False
+    since = np.zeros(vecs.shape[1])          # gradients back-propagated since the previous step
+    everything = np.zeros(vecs.shape[1])     # ... since the start
+    ends, per_call = [], 0
+    for kind, vec in zip(kinds, vecs):
+        if kind == 0:
+            since = since + vec
+            everything = everything + vec
+        elif kind == 1:
+            steps += 1
+            per_call += 1
+            n_since, n_vec = float(np.linalg.norm(since)), float(np.linalg.norm(vec))
+            if n_since <= tol or n_vec <= tol:
+                stale, fresh = True, False                  # nothing of the current batches (or nothing at all)
+            else:
+                alpha = float(vec @ since) / n_since ** 2
+                if np.linalg.norm(vec - alpha * since) <= rel * n_vec and alpha <= 1 + rel:
+                    pass        # what was back-propagated since the last step (scaled down: gradient clipping)
+                elif n_vec > n_since + tol:
+                    carried, fresh = True, False            # also older gradients: never reset
+                else:
+                    stale, fresh = True, False
+            since = np.zeros(vecs.shape[1])
+        elif kind == 2:
+            steps_per_call.append(per_call)
+            per_call = 0
+            ends.append(vec)
+    backwards = len(contribs)
+    if steps < 2 and backwards:
+        # too few steps to compare: does .grad at the end of the last call still hold the first call's gradients?
+        last_call = np.zeros(vecs.shape[1])
+        seen_end = 0
+        for kind, vec in zip(kinds, vecs):
+            if kind == 2:
+                seen_end += 1
+                if seen_end == len(ends) - 1:
+                    last_call = np.zeros(vecs.shape[1])
+            elif kind == 0 and seen_end >= len(ends) - 1:
+                last_call = last_call + vec
+        if ends and np.linalg.norm(ends[-1]) > tol and np.linalg.norm(ends[-1] - last_call) > tol \
+                and np.linalg.norm(ends[-1] - everything) <= tol:
+            carried = True
+    bp = [bool(m) for m in np.asarray(arrays["t_bp_modes"]).reshape(-1)[:MAX_EVENTS]]
+    modes = [bool(m) for m in np.asarray(arrays["t_modes"]).reshape(-1)[:MAX_EVENTS]]
+    params = [np.asarray(arrays[f"b_param{i}"], dtype=np.float64) for i in range(4)]
+    start = [np.asarray(p, dtype=np.float64) for p in data["b_start"]]
+    if any(p.shape != s.shape or not np.isfinite(p).all() for p, s in zip(params, start)):
+        raise ValueError("b_params")
+    x, y = np.asarray(data["x"], dtype=np.float64), np.asarray(data["y"], dtype=np.int64)
+    return {
+        "batches": TRACE_BATCHES, "calls": TRACE_CALLS, "steps": steps, "steps_per_call": steps_per_call,
+        "backwards": backwards, "fresh_steps": bool(steps and fresh), "carried": bool(carried),
+        "stale_steps": bool(stale), "bp_modes": bp[:50], "forward_modes": modes[:50],
+        "params_changed": bool(any(np.abs(p - s).max() > 0 for p, s in zip(params, start))),
+        "loss_before": _loss(start, x, y), "loss_after": _loss(params, x, y),
+    }
+
+
+def loop_verdicts(d: dict) -> dict:
+    """The four loop properties the grader and the self-check give points / messages for."""
+    return {
+        "loop_updates": bool(d["steps_per_call"] and all(n == d["batches"] for n in d["steps_per_call"])
+                             and not d["stale_steps"]),
+        "zero_grad": bool(d["backwards"]) and not d["carried"],
+        "train_mode": bool(d["bp_modes"]) and all(d["bp_modes"]),
+        "loop_learns": d["loss_after"] < 0.5 * d["loss_before"],
+    }
+
+
+def criterion_logits():
+    """Fixed raw scores (8 x 10) and targets on which a loss function is compared with cross-entropy."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    return rng.standard_normal((8, 10)) * 2.0, rng.integers(0, 10, 8)
+
+
+def criterion_value(criterion) -> float:
+    """What the notebook's `criterion` computes on the fixed scores (nan when it is not a loss function)."""
+    import torch
+
+    if not callable(criterion):
+        return float("nan")
+    z, t = criterion_logits()
+    try:
+        out = criterion(torch.tensor(z, dtype=torch.float32), torch.tensor(t, dtype=torch.int64))
+        return float(out.detach().reshape(-1)[0]) if isinstance(out, torch.Tensor) and out.numel() == 1 else float("nan")
+    except Exception:
+        return float("nan")
+
+
+def cross_entropy(z, t) -> float:
+    """Mean cross-entropy of raw scores `z` for targets `t` (numpy): what nn.CrossEntropyLoss() computes."""
+    import numpy as np
+
+    z = z - z.max(axis=1, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    return float(-logp[np.arange(len(t)), t].mean())
 
 
 def loop_probe(ns: dict, inputs: dict) -> dict:
-    """Entry of the scoring sandbox's `cells` job: the student's loop on the scenarios, plus the batch size
-    and length of the `train_loader` the notebook made (a claim, like the compile settings)."""
+    """Entry of the scoring sandbox's `cells` job: the student's loop on the probe's scenarios, plus the batch
+    size and length of the `train_loader` the notebook made (a claim, like the compile settings)."""
     train_fn = ns.get("train_one_epoch")
     if not callable(train_fn):
         raise NameError("train_one_epoch is not defined")
-    arrays, _ = loop_scenarios(train_fn)
+    arrays = loop_trace(train_fn)
+    arrays["criterion_value"] = [criterion_value(ns.get("criterion"))]
     loader = ns.get("train_loader")
     bs = getattr(loader, "batch_size", None)
     try:
