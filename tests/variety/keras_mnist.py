@@ -272,8 +272,10 @@ model = keras.Sequential([
     case2("honkong_metrics_string",
           "박해선, '혼자 공부하는 머신러닝+딥러닝' ch. 7-2 (github rickiepark/hg-mldl 7-2.ipynb): "
           "`model = keras.Sequential(); model.add(keras.layers.Flatten(input_shape=(28, 28)))`, "
-          "`model.compile(optimizer='adam', loss='sparse_categorical_crossentropy', metrics='accuracy')` with the "
-          "metric as a bare string, and `model.evaluate(...)` kept as a list then indexed",
+          "`model.compile(optimizer='adam', loss='sparse_categorical_crossentropy', metrics='accuracy')`, and "
+          "`model.evaluate(...)` kept as a list then indexed. The book's bare-string metrics (TF 2.3) raises "
+          "'Expected `metrics` argument to be a list, tuple, or dict' in the course's Keras 3, so the student, "
+          "seeing that error in the notebook, wraps it in a tuple: metrics=('accuracy',)",
           model_def="""from tensorflow import keras
 
 model = keras.Sequential()
@@ -281,10 +283,12 @@ model.add(keras.layers.Flatten(input_shape=(28, 28)))
 model.add(keras.layers.Dense(128, activation='relu'))
 model.add(keras.layers.Dropout(0.2))
 model.add(keras.layers.Dense(10, activation='softmax'))""",
-          compile_model="model.compile(optimizer='adam', loss='sparse_categorical_crossentropy', metrics='accuracy')",
+          compile_model="model.compile(optimizer='adam', loss='sparse_categorical_crossentropy', metrics=('accuracy',))",
           train_model="history = model.fit(x_train, y_train, epochs=5)",
           evaluate_model="result = model.evaluate(x_test, y_test)\ntest_loss = result[0]\ntest_acc = result[1]",
-          why="metrics='accuracy' (a string, not a list) is accepted by Keras and gives the same accuracy metric"),
+          why="metrics=('accuracy',) (a tuple, not a list) is accepted by Keras and gives the same accuracy metric. "
+              "Fixed after the first grading: the bare string first written here does not run in Keras 3 (a case "
+              "error, not a grader verdict); the expected points are unchanged"),
     case2("tf_data_pipeline",
           "TensorFlow Datasets 'Training a neural network on MNIST with Keras' (tensorflow.org/datasets/keras_example) "
           "and the tf.data guide: `tf.data.Dataset.from_tensor_slices(...).shuffle(...).batch(...)`, "
