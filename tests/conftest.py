@@ -291,3 +291,18 @@ def screenshot(pg, name: str) -> Path:
     pg.screenshot(path=str(out), full_page=True)
     assert out.stat().st_size > 5_000, f"screenshot {out} is suspiciously small"
     return out
+
+
+# ── two test processes on CI's two cores (pytest-xdist, `make test`: -n 2 --dist loadgroup) ──
+# Most tests grade one notebook at a time and leave a core idle; the session's graded class keeps both
+# busy.  Every test that needs the graded class runs in one group (one worker builds it once), first;
+# every other module is a group of its own, so module fixtures (a JupyterLab, a small graded course)
+# are built once, on one worker.
+CLASS_GROUP = "graded-class"
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        group = CLASS_GROUP if "graded_class" in getattr(item, "fixturenames", ()) else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
+    items.sort(key=lambda item: 0 if "graded_class" in getattr(item, "fixturenames", ()) else 1)   # stable
