@@ -3,6 +3,7 @@
 MESSAGES: dict[str, dict[str, str]] = {
     "vocab_expected": {"ko": "클래스 5개: ['eight', 'five', 'nine', 'seven', 'six']",
                        "en": "5 classes: ['eight', 'five', 'nine', 'seven', 'six']"},
+    "vocab_found": {"ko": "{sample} ({n}개)", "en": "{sample} ({n})"},
     "vocab_hint": {"ko": "정규식의 괄호 ( ) 안이 레이블이 됩니다: pat=r'^([a-z]+)_\\d+\\.png$'",
                    "en": "the regex group ( ) becomes the label: pat=r'^([a-z]+)_\\d+\\.png$'"},
     "item_size_expected": {"ko": "배치 모양 (bs, 3, 32, 32)", "en": "batch shape (bs, 3, 32, 32)"},
@@ -23,8 +24,12 @@ MESSAGES: dict[str, dict[str, str]] = {
                             "en": "fine_tune: one epoch with the body frozen, then all layers"},
     "phases_found": {"ko": "학습 단계 (epoch, 학습된 몸통 층/전체): {phases}",
                      "en": "training phases (epochs, trainable body layers/all): {phases}"},
-    "fine_tuned_hint": {"ko": "learn.fine_tune(3) 을 쓰세요. fit_one_cycle 만 쓰면 얼리기 단계가 없습니다.",
-                        "en": "use learn.fine_tune(3); fit_one_cycle alone has no frozen phase."},
+    "fine_tuned_hint": {"ko": "learn.fine_tune(3) 을 쓰세요 (직접 쓴다면 learn.freeze() 뒤 fit_one_cycle, 그다음 "
+                              "learn.unfreeze() 뒤 fit_one_cycle). fit_one_cycle 만 쓰면 얼린 채 학습하는 단계가 없고, "
+                              "lr_find 는 학습 단계가 아닙니다. 채점은 learn 에 담긴 learner 가 거친 단계를 봅니다.",
+                        "en": "use learn.fine_tune(3) (by hand: learn.freeze() then fit_one_cycle, then learn.unfreeze() "
+                              "then fit_one_cycle); fit_one_cycle alone has no frozen phase and lr_find is no training "
+                              "phase. The grader reads the phases of the learner in `learn`."},
     "fastai_accuracy_hint": {"ko": "사전학습 몸통 + fine_tune(3) 이면 숨은 숫자 이미지 정확도가 95% 안팎입니다.",
                              "en": "the pretrained body with fine_tune(3) reaches about 95% on the hidden digits."},
 }

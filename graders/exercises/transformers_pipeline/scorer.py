@@ -8,10 +8,10 @@ model's own scores stay here.
 """
 import numpy as np
 
-from dlcourse.exercises.transformers_pipeline.export import LABEL_CODES, RATIO_CASES, THRESHOLDS
+from dlcourse.exercises.transformers_pipeline.export import LABEL_CODES, LIST_FORMS, RATIO_CASES, THRESHOLDS
 
-from ...checks import (accuracy_thresholds, behaviour, GradedCell, hidden_accuracy, RebuildError, SavedModel, Scorer,
-                       shown)
+from ...checks import (accuracy_thresholds, behaviour, Check, CheckResult, GradedCell, hidden_accuracy, RebuildError,
+                       SavedModel, Scorer, shown)
 from ...messages import msg
 from .assets import sentiment_reference
 
@@ -31,8 +31,11 @@ def _structure_ok(d, ctx):
 
 
 def _structure_found(d, ctx):
-    b = d.get("batch", {})
-    return f"type={shown(b.get('type'), 40)}, length={shown(b.get('length'), 20)}, items={shown(b.get('items', b.get('value')), 150)}"
+    b = d.get("batch") if isinstance(d.get("batch"), dict) else {}
+    if b.get("form") == "iterator":     # a generator/map: read once, no len(), not the list the pipeline gives
+        return msg("structure_found_iterator", ctx.lang, type=shown(b.get("type"), 40), value=shown(b.get("value"), 100))
+    return msg("structure_found", ctx.lang, type=shown(b.get("class", b.get("type")), 40),
+               length=shown(b.get("length", "-"), 20), items=shown(b.get("items", b.get("value")), 150))
 
 
 def _label(p):
@@ -41,17 +44,32 @@ def _label(p):
 
 
 def _labels_ok(d, ctx):
-    """The label strings themselves, as the model gives them ('positive' is read for accuracy, not here)."""
+    """A list (a tuple or another sequence is one too; a generator or map is not: read once, no len()) of the label
+    strings themselves, as the model gives them ('positive' is read for accuracy, not here)."""
     preds = d.get("predictions")
-    return (isinstance(preds, list) and len(preds) == d.get("n_inputs")
+    return (d.get("form") in LIST_FORMS and isinstance(preds, list) and len(preds) == d.get("n_inputs")
             and all(isinstance(p, str) and p in LABELS for p in preds))
 
 
 def _labels_found(d, ctx):
     preds = d.get("predictions")
     sample = preds[:3] if isinstance(preds, list) else preds
-    return msg("labels_found", ctx.lang, type=shown(d.get("type"), 40), n=len(preds) if isinstance(preds, list) else "-",
+    key = "labels_found_iterator" if d.get("form") == "iterator" else "labels_found"
+    return msg(key, ctx.lang, type=shown(d.get("type"), 40), n=len(preds) if isinstance(preds, list) else "-",
                sample=shown(sample, 120))
+
+
+def _batch_labels() -> Check:
+    """batch_labels: as `behaviour`, with the hint that fits what was found (a generator gets its own)."""
+    def run(ctx, points):
+        d = ctx.json("sentiment_predictions")
+        if _labels_ok(d, ctx):
+            return CheckResult("batch_labels", points, points)
+        hint = "labels_hint_iterator" if d.get("form") == "iterator" else "labels_hint"
+        return CheckResult("batch_labels", 0.0, points, expected=msg("labels_expected", ctx.lang),
+                           found=shown(_labels_found(d, ctx), 600), hint=msg(hint, ctx.lang))
+
+    return Check("batch_labels", run, var="predict_labels")
 
 
 MODELS = (
@@ -177,8 +195,7 @@ SCORER = Scorer(
                       "structure_hint", var="classifier"),
         ]),
         GradedCell("check_labels", answer_id="predict_labels", checks=[
-            behaviour("batch_labels", "sentiment_predictions", _labels_ok, "labels_expected", _labels_found,
-                      "labels_hint", var="predict_labels"),
+            _batch_labels(),
             hidden_accuracy("hidden_accuracy", labels=_hidden_labels, measure=_accuracy,
                             hint_key="sentiment_accuracy_hint"),
         ]),

@@ -18,8 +18,10 @@ def fastai_dls(dls) -> bool:
     if not _defined(dls, "dls", title):
         return False
     problems = []
+    from dlcourse.exercises.fastai_transfer.export import same_classes
+
     vocab = [str(v) for v in dls.vocab]
-    if vocab != _DIGIT_VOCAB:
+    if not same_classes(vocab, _DIGIT_VOCAB):     # by meaning: 'Seven' or ' seven ' is the class seven
         problems.append(_problem(str(_DIGIT_VOCAB), f"{vocab[:6]}{' ...' if len(vocab) > 6 else ''} ({len(vocab)}개)",
                                  pick("정규식의 괄호 ( ) 안이 레이블입니다: r'^([a-z]+)_\\d+\\.png$'",
                                       "the group ( ) of the regex is the label: r'^([a-z]+)_\\d+\\.png$'")))

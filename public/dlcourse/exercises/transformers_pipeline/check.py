@@ -43,12 +43,21 @@ def sentiment_labels(predict_labels) -> bool:
     from dlcourse.datasets import reviews
 
     data = reviews.examples()
+    from dlcourse.exercises.transformers_pipeline.export import form, LIST_FORMS
+
     try:
         got = predict_labels([d["text"] for d in data])
     except Exception as exc:
         got = f"{type(exc).__name__}: {exc}"
     problems = []
-    if not isinstance(got, list) or len(got) != len(data) or not all(g in _LABELS for g in got):
+    if form(got) == "iterator":      # a generator / map: read once, no len() — not the list asked for
+        problems.append(_problem(pick(f"레이블 문자열 {len(data)}개의 리스트", f"a list of {len(data)} label strings"),
+                                 pick(f"{type(got).__name__} (한 번 읽으면 비는 반복자, 리스트가 아님)",
+                                      f"{type(got).__name__} (an iterator, read once, not a list)"),
+                                 pick("대괄호로 [r['label'] for r in results] 처럼 만들거나 list(...) 로 감싸세요.",
+                                      "use brackets, [r['label'] for r in results], or wrap it in list(...).")))
+    elif (form(got) not in LIST_FORMS or len(got) != len(data)
+          or not all(isinstance(g, str) and g in _LABELS for g in got)):
         problems.append(_problem(pick(f"레이블 문자열 {len(data)}개의 리스트", f"a list of {len(data)} label strings"),
                                  str(got)[:150],
                                  pick("결과는 리뷰마다 딕셔너리 하나입니다: [r['label'] for r in results]",

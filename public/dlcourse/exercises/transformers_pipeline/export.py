@@ -26,13 +26,37 @@ def grading_texts() -> list:
     return reviews.texts()
 
 
+LIST_FORMS = ("list", "tuple", "sequence")   # what "a list" may be: ordered, every item there, len() and [i] work
+
+
+def form(value) -> str:
+    """What kind of collection a function returned, as the notebook's "리스트" means it.
+
+    'list' (a list or a subclass), 'tuple', 'sequence' (len() and indexing, e.g. a numpy array), 'iterator'
+    (a generator, map, filter, zip or iter(...): read once, no len(), no [i]) or 'other'."""
+    import collections.abc as abc
+
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, tuple):
+        return "tuple"
+    if isinstance(value, (str, bytes, bytearray, dict)) or value is None:
+        return "other"
+    if isinstance(value, abc.Iterator):
+        return "iterator"
+    if hasattr(type(value), "__len__") and hasattr(type(value), "__getitem__") and not isinstance(value, abc.Mapping):
+        return "sequence"
+    return "other"
+
+
 def _describe(result, limit=5):
     if isinstance(result, dict):
         return {"type": "dict", "keys": sorted(map(str, result))[:10],
                 "label": _plain(result.get("label")), "score": _plain(result.get("score"))}
     if isinstance(result, (list, tuple)):
-        return {"type": "list", "length": len(result), "items": [_describe(r, limit) for r in list(result)[:limit]]}
-    return {"type": type(result).__name__, "value": str(result)[:100]}
+        return {"type": "list", "class": type(result).__name__[:40], "length": len(result),
+                "items": [_describe(r, limit) for r in list(result)[:limit]]}
+    return {"type": type(result).__name__[:40], "form": form(result), "value": str(result)[:100]}
 
 
 def _sentiment_structure(classifier):
@@ -74,7 +98,7 @@ def _sentiment_predictions(predict_labels):
         items = list(preds) if not isinstance(preds, (str, bytes, dict)) else None
     except Exception:
         items = None
-    return {"n_inputs": len(texts), "type": type(preds).__name__,
+    return {"n_inputs": len(texts), "type": type(preds).__name__[:40], "form": form(preds),
             "predictions": [_short_item(p) for p in items[:10_000]] if items is not None else str(preds)[:200]}
 
 
@@ -193,11 +217,78 @@ def hidden_probe(ns: dict, inputs: dict) -> dict:
         out[f"kept_{i}"] = mask
     if callable(classifier) and callable(confident_only):
         # a review whose own score is the threshold must be kept ("이상": score >= threshold)
+        found = _boundary_own_scores(ns, texts[:16])
+        if found is None:
+            try:
+                scores = [float(r["score"]) for r in classifier(texts[:16])]
+                pick = sorted(range(len(scores)), key=lambda j: abs(scores[j] - 0.95))[0]
+                kept = list(confident_only(texts[:16], scores[pick]))
+                found = [pick, int(any(_kept_item(k)[0] == texts[pick] for k in kept))]
+            except Exception:
+                found = None
+        if found is not None:
+            out["boundary"] = np.array(found, np.int32)
+    return out
+
+
+def _first_score(result):
+    """The score a pipeline result gives one review: {'label', 'score'}, or the first of a top_k list."""
+    if isinstance(result, (list, tuple)) and result:
+        result = result[0]
+    score = result.get("score") if isinstance(result, dict) else None
+    return float(score) if isinstance(score, (int, float)) and not isinstance(score, bool) else None
+
+
+class _SeenScores:
+    """Passes every call on to the notebook's classifier and keeps the scores it gave each of `texts`."""
+
+    def __init__(self, inner, texts):
+        self._inner, self._texts, self.scores = inner, set(texts), {}
+
+    def __call__(self, *args, **kwargs):
+        out = self._inner(*args, **kwargs)
         try:
-            scores = [float(r["score"]) for r in classifier(texts[:16])]
-            pick = sorted(range(len(scores)), key=lambda j: abs(scores[j] - 0.95))[0]
-            kept = list(confident_only(texts[:16], scores[pick]))
-            out["boundary"] = np.array([pick, int(any(_kept_item(k)[0] == texts[pick] for k in kept))], np.int32)
+            given = args[0] if args else kwargs.get("inputs", kwargs.get("text_inputs"))
+            if isinstance(given, str):
+                pairs = [(given, out)]
+            elif isinstance(given, (list, tuple)) and isinstance(out, (list, tuple)) and len(out) == len(given):
+                pairs = list(zip(given, out))
+            else:
+                pairs = []
+            for text, result in pairs[:1000]:
+                score = _first_score(result)
+                if isinstance(text, str) and text in self._texts and score is not None:
+                    self.scores.setdefault(text, []).append(score)
         except Exception:
             pass
-    return out
+        return out
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
+
+
+def _boundary_own_scores(ns: dict, texts: list):
+    """[index, kept] for the review whose score, as confident_only itself gets it from `classifier`, is nearest
+    0.95, with exactly that score as the threshold.  Like with like: a classifier called with batch_size=8
+    (padding) gives scores that differ from a one-by-one call in the 7th digit, so the threshold is the score
+    the student's own calls give, seen twice the same.  None when confident_only does not call `classifier`
+    (or its scores change from call to call): the caller then measures it the plain way."""
+    classifier, confident_only = ns.get("classifier"), ns.get("confident_only")
+    seen = _SeenScores(classifier, texts)
+    ns["classifier"] = seen
+    try:
+        list(confident_only(list(texts), 0.0))
+        own = {t: v[0] for t, v in seen.scores.items() if len(set(v)) == 1}
+        if not own:
+            return None
+        pick = min((i for i, t in enumerate(texts) if t in own), key=lambda i: abs(own[texts[i]] - 0.95))
+        threshold = own[texts[pick]]
+        seen.scores.clear()
+        kept = list(confident_only(list(texts), threshold))
+        if set(seen.scores.get(texts[pick], [])) != {threshold}:
+            return None
+        return [pick, int(any(_kept_item(k)[0] == texts[pick] for k in kept))]
+    except Exception:
+        return None
+    finally:
+        ns["classifier"] = classifier
