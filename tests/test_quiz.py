@@ -173,7 +173,8 @@ def test_format_validation_speaks_korean():
              "categories": [{"id": "ML", "ko": "머신러닝"}, {"id": "DL", "ko": "딥러닝"}]}
     assert parse(match, {1: "ml", 2: "딥러닝", "3": "DL"})[0] == {"1": "ML", "2": "DL", "3": "DL"}
     assert "[2, 3] 번 항목의 답이 없습니다" in parse(match, {1: "ML"})[1]
-    assert "숫자로 적으세요" in parse({"type": "numeric"}, "칠백")[1]
+    assert "숫자로 적으세요" in parse({"type": "numeric"}, "십만사백팔십")[1]   # a long all-Hangul number: in digits
+    assert parse({"type": "numeric"}, "칠백")[0] == 700                        # a Sino-Korean numeral is read
     code = {"type": "code", "code": "a\nb\nc\n"}
     assert parse(code, 2)[0] == 2
     assert "1–3 사이의 줄 번호" in parse(code, 9)[1]

@@ -3,7 +3,7 @@
 Every table row's verdict was written first, from what a fair TA would accept on a paper quiz, and
 only then run.  Rows marked REFUSED are format problems: the notebook's format check says so at once
 and the grader gives 0 with the same message.  Negative rows (wrong answers in an accepted form,
-hedges such as "A 또는 C", negations such as "안 맞아요") must stay wrong.
+hedges such as "A 또는 C") must stay wrong; one negation of one verdict is its opposite ("안 맞아요" is X).
 """
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from graders.quiz import BankError, bank_path, load_bank, quiz_scorer
 
 BANK = load_bank(bank_path(REPO, "concepts_quiz"))
 REFUSED = "REFUSED"
+PARTIAL = "PARTIAL"         # (PARTIAL, items read): the other items are not read, and the message says which
 
 SINGLE = {"type": "single", "options": [{}] * 4}
 MULTIPLE = {"type": "multiple", "options": [{}] * 5}
@@ -55,8 +56,11 @@ PARSE_ROWS = [
         ["A", "C"], ("a", "c"))],
     (MULTIPLE, "CED", ["C", "D", "E"]),
     (MULTIPLE, "C, E, D", ["C", "D", "E"]),
+    # a range with "~" and a count that agrees ("A, C 둘 다") are read; a dash between letters is not
+    (MULTIPLE, "A~C", ["A", "B", "C"]), (MULTIPLE, "B~E", ["B", "C", "D", "E"]), (MULTIPLE, "A, C 둘 다", ["A", "C"]),
     *[(MULTIPLE, typed, REFUSED) for typed in (
-        "A 또는 C", "A or C", "A-C", "A~C", "A, F", "A, Z", "A, A", "1, 3", "A, C 아님", "AXE", ["A", 3])],
+        "A 또는 C", "A or C", "A-C", "A, F", "A, Z", "A, A", "1, 3", "A, C 아님", "AXE", ["A", 3], "C~A", "둘 다",
+        "A, C 셋 다", "A나 C")],
     # O/X
     *[(TRUEFALSE, typed, True) for typed in (
         "O", "o", "Ｏ", "○", "◯", "⭕", "〇", "✔", "✔️", "✓", "네", "예", "응", "맞아요", "맞음", "맞다", "맞습니다", "참",
@@ -66,8 +70,11 @@ PARSE_ROWS = [
         "X", "x", "ｘ", "×", "✕", "✖", "❌", "✗", "아니요", "아니오", "아뇨", "틀려요", "틀림", "틀리다", "틀렸다", "거짓",
         "거짓입니다", "False", "false", "F", "f", "no", "No", "N", "X (틀리다)", "X표", "정답은 X", False)],
     *[(TRUEFALSE, typed, REFUSED) for typed in (
-        "OX", "O/X", "O 또는 X", "O(틀리다)", "X (맞다)", "안 맞아요", "맞지 않다", "틀리지 않다", "참이 아니다", "아마도",
+        "OX", "O/X", "O 또는 X", "O(틀리다)", "X (맞다)", "아마도", "맞지 않나요?", "안 틀리지 않다",
         "모르겠다", "0", "1", 0, 1, "2", "ㅇ")],
+    # one negation of one verdict is its opposite
+    *[(TRUEFALSE, typed, False) for typed in ("안 맞아요", "맞지 않다", "참이 아니다", "그렇지 않습니다", "맞는 말이 아니다")],
+    (TRUEFALSE, "틀리지 않다", True),
     # numbers with counters, units and thousands commas
     *[(NUMBER, typed, 784.0) for typed in (
         "784", 784, 784.0, "784개", "784 개", "784개입니다", "784 pixels", "784픽셀", "784차원", "정답: 784", "약 784",
@@ -80,7 +87,11 @@ PARSE_ROWS = [
     (NUMBER, "100%", 1.0), (NUMBER, "50 %", 0.5),
     *[(NUMBER, typed, REFUSED) for typed in (
         "1,5", "1,00", "1,00,480", "3 4", "3 또는 4", "3~4", "3+1", "10**400", "1" + "0" * 400, "1e400", "inf", "nan",
-        "칠백", "십만사백팔십", "여덟", "784 아님", "784x", 10 ** 400, float("inf"), True, [784])],
+        # a bare native numeral and an all-Hangul number of 만 or more: understood, but to be typed in digits
+        "십만사백팔십", "784 아님", "784x", 10 ** 400, float("inf"), True, [784], "784 이상", "784 (28x27)")],
+    # Korean number words with a counter or as Sino-Korean numerals, and a number with its working
+    (NUMBER, "칠백", 700.0), (NUMBER, "백이십팔", 128.0), (NUMBER, "10만 480", 100480.0), (NUMBER, "네 에폭", 4.0),
+    (NUMBER, "784 (28x28)", 784.0), (NUMBER, "여덟", 8.0), (NUMBER, "1이 됩니다", 1.0),
     # a fraction question: 0.1, or "10%" read as 0.1; a bare 10 is not a fraction
     *[(FRACTION, typed, 0.1) for typed in ("0.1", 0.1, "10%", "10 %", "10퍼센트", "10프로", "10 percent")],
     *[(FRACTION, typed, REFUSED) for typed in ("10", 10, "1.5")],
@@ -89,6 +100,7 @@ PARSE_ROWS = [
     (PERCENT, "0.1", 0.1),
     # line numbers
     *[(CODE, typed, 8) for typed in ("8", 8, "8번 줄", "8번째 줄", "8줄", "8행", "line 8", "Line 8", "L8", "8번")],
+    *[(CODE, typed, 8) for typed in ("여덟 번째 줄", "여덟째 줄", "여덟 줄")],
     *[(CODE, typed, REFUSED) for typed in ("8.5", "0", "11", "8, 9", "8%", "여덟")],
     # matching: dicts with names, synonyms and particles, or the pairs typed in one string
     *[(MATCHING, typed, ML_DL_DL) for typed in (
@@ -97,9 +109,14 @@ PARSE_ROWS = [
         {1: "ML입니다", 2: "DL이요", 3: "DL"}, {1: "기계학습", 2: "심층학습", 3: "DL"}, {1: "ＭＬ", 2: "ＤＬ", 3: "dl"},
         "1: ML, 2: DL, 3: DL", "1-ML, 2-DL, 3-DL", "1 ML 2 DL 3 DL", "1→ML 2→DL 3→DL", "1=ML;2=DL;3=DL",
         "1번 ML, 2번 DL, 3번 DL", "ML, DL, DL", "ML DL DL", ["ML", "DL", "DL"])],
+    (MATCHING, {1: "DL(딥러닝)", 2: "DL", 3: "딥러닝입니다"}, {"1": "DL", "2": "DL", "3": "DL"}),
     *[(MATCHING, typed, REFUSED) for typed in (
-        {1: "ML"}, {1: "ML", 2: "DL", 3: "AI"}, {1: "ML", 2: "DL", 4: "DL"}, "1: ML, 1: DL, 3: DL", "ML, DL",
-        "ML/DL, DL, DL", {1: "ML 또는 DL", 2: "DL", 3: "DL"}, "1: ML, 2: DL, 3:")],
+        {1: "ML"}, {1: "ML", 2: "DL", 4: "DL"}, "1: ML, 1: DL, 3: DL", "ML, DL", "1: ML, 2: DL, 3:",
+        {1: "AI", 2: "AI", 3: "AI"})],
+    # one unreadable item costs that item only: the others are read, with a warning naming it
+    *[(MATCHING, typed, (PARTIAL, {"2": "DL", "3": "DL"})) for typed in (
+        "ML/DL, DL, DL", {1: "ML 또는 DL", 2: "DL", 3: "DL"}, {1: "ML(딥러닝)", 2: "DL", 3: "DL"})],
+    (MATCHING, {1: "ML", 2: "DL", 3: "AI"}, (PARTIAL, {"1": "ML", "2": "DL"})),
     # short answers: anything with letters, up to 80 characters
     ({"type": "short"}, "  역전파(backpropagation)  ", "역전파(backpropagation)"),
     ({"type": "short"}, "ｂａｃｋｐｒｏｐ", "backprop"),
@@ -113,6 +130,9 @@ def test_typed_answer_is_read(question, typed, want):
     if want == REFUSED:
         assert value is None and problem, (typed, value)
         assert len(problem) < 600, problem
+    elif isinstance(want, tuple) and want[0] == PARTIAL:
+        missing = sorted(set(map(int, ML_DL_DL)) - set(map(int, want[1])))
+        assert value == want[1] and problem and str(missing) in problem, (typed, value, problem)
     else:
         assert problem is None, problem
         assert value == want and type(value) is type(want), (typed, value)
@@ -129,11 +149,15 @@ SHORT_ROWS = [
         "hidden layer (예전 은닉층)")],
     *[(typed, 0.0) for typed in (
         "출력층", "출력층(hidden layer)", "은닉층(출력층)", "은닉층/출력층", "은닉층 또는 출력층", "은닉층, output layer",
-        "은닉층 아님", "은닉층이 아니다", "input", "layer", "hidden layer 아닌가요", "(출력층)", "답",
+        "input", "layer", "(출력층)",
         # a second term that is no accepted spelling may be a second candidate: a hedge is not the answer
         "은닉층(중간에 있는 층)", "히든(hidden layer)", "은닉층(dense layer)", "dense layer(은닉층)",
         "은닉층(완전연결층 은닉층)")],
 ]
+
+
+# negations and sentences are not a term: refused at once with what was read (they score 0 either way)
+SHORT_REFUSED = ["은닉층 아님", "은닉층이 아니다", "hidden layer 아닌가요", "답", "은닉층을 사용"]
 
 
 @pytest.mark.parametrize("typed,want", SHORT_ROWS)
@@ -141,6 +165,20 @@ def test_short_answer_scoring(typed, want):
     value, problem = parse({"type": "short"}, typed)
     assert problem is None, problem
     assert score_short(value, ACCEPTED, REJECT) == want, typed
+
+
+@pytest.mark.parametrize("typed", SHORT_REFUSED)
+def test_a_sentence_is_not_a_short_answer(typed):
+    value, problem = parse({"type": "short"}, typed)
+    assert value is None and "용어" in problem, (typed, value, problem)
+
+
+@pytest.mark.parametrize("typed,term", [("은닉층을 씁니다", "은닉층"), ("GPU를 사용합니다", "GPU"),
+                                        ("메타에서 만들었어요", "메타"), ("pipeline 함수를 쓰면 돼요", "pipeline 함수")])
+def test_a_sentence_around_one_term_is_read_with_a_warning(typed, term):
+    from dlcourse.quiz import read
+    answer = read({"type": "short"}, typed)
+    assert answer.value == term and term in answer.warning, answer
 
 
 # ── the real bank, per student paper, through the grader's check ───────────
@@ -189,7 +227,8 @@ BANK_ROWS = [
     ("q23", "{a}와 {b}", 1), ("q23", "{a_}{b_}", 1), ("q23", "{a}", 3 / 4),
     # O/X (q02 false, q06 true)
     ("q02", "×", 1), ("q02", "아니요", 1), ("q02", "틀려요", 1), ("q02", "X표", 1), ("q02", "❌", 1), ("q02", "아니오", 1),
-    ("q02", "○", 0), ("q02", "네", 0), ("q02", "맞아요", 0), ("q02", "안 맞아요", 0), ("q02", "0", 0),
+    ("q02", "○", 0), ("q02", "네", 0), ("q02", "맞아요", 0), ("q02", "안 맞아요", 1), ("q02", "틀리지 않다", 0),
+    ("q02", "0", 0),
     ("q06", "⭕", 1), ("q06", "네", 1), ("q06", "맞아요", 1), ("q06", "참", 1), ("q06", "◯", 1), ("q06", "❌", 0),
     ("q06", "O(틀리다)", 0),
     # numbers

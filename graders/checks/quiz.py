@@ -20,9 +20,11 @@ A short answer is right when every term in it names the answer: "GPU(TPU)" or "T
 between two answers and scores 0 like "GPU/TPU" always did.  A bracketed gloss must be an accepted
 spelling, or an accepted spelling with a short Korean qualifier ("Meta (옛 Facebook)").
 
-Answers are read the way students type them (`dlcourse.quiz.parse`: "정답은 b입니다", "A와 C", "784개",
-"아니요", "역전파(backpropagation)"); short answers also accept the bank's synonyms and refuse its
-`reject` list.  One question's artifact, however malformed (a huge string, a deep structure, a
+Answers are read the way students type them (`dlcourse.quiz.read`, Korean by morphology in
+`dlcourse.korean`: "정답은 b입니다", "A랑 D", "A~C", "784개", "여덟 번째 줄", "아님", the option's own text,
+"역전파(backpropagation)"), on the student's own paper; short answers also accept the bank's synonyms and
+refuse its `reject` list.  A matching answer with an unreadable item is scored on the items that were
+read (the unreadable one scores 0 and the feedback names it, as the notebook did at once).  One question's artifact, however malformed (a huge string, a deep structure, a
 number with hundreds of digits), costs that question only: the check returns 0 with a message and
 the other questions are scored as usual.
 """
@@ -33,8 +35,9 @@ import logging
 import re
 import unicodedata
 
+from dlcourse import korean
 from dlcourse._lang import forced
-from dlcourse.quiz import LETTERS, brief, describe, format_hint, option_order, parse, short_forms, short_parts
+from dlcourse.quiz import LETTERS, brief, describe, format_hint, option_order, read, short_forms, short_parts
 
 from .base import ArtifactProblem, Check, CheckResult, Context, problem_result
 
@@ -227,9 +230,18 @@ def _fraction(q: dict, v: _Variant, value) -> float:
     return float(value in (key if isinstance(key, list) else [key]))
 
 
+def _load_reader() -> None:
+    """Load the Korean analyser now, outside any check's CPU budget (a few seconds, once per process)."""
+    try:
+        korean.kiwi()
+    except Exception:                # noqa: BLE001 — without it a Hangul answer costs its question only
+        log.exception("quiz: the Korean analyser (kiwipiepy) could not be loaded")
+
+
 def quiz_question(quiz: str, q: dict, shuffle: bool = True) -> Check:
     """The check of one question; its name is the question id."""
     qid = q["id"]
+    _load_reader()
 
     def judge(ctx: Context, points: float, note: str) -> CheckResult:
         lang = ctx.lang
@@ -240,20 +252,26 @@ def quiz_question(quiz: str, q: dict, shuffle: bool = True) -> Check:
         raw = data.get("raw")
         v = _Variant(quiz, shuffle, ctx.student, q)
         with forced(lang):
-            value, problem = parse(public_question(q), raw)
+            # the same reading as the notebook's, on this student's paper (`order`: which option is A, B, ...)
+            answer = read(public_question(q), raw, order=v.opt_order)
+            value = answer.value
             expected = _expected(q, v, lang)
-            if problem:
-                return CheckResult(qid, 0.0, points, expected=expected, found=_cut(problem), note=note,
+            if value is None:
+                return CheckResult(qid, 0.0, points, expected=expected, found=_cut(answer.problem), note=note,
                                    hint=format_hint(public_question(q)))
             found = _show(q, value)             # what was understood: the student's text only as a short prefix
             typed = raw.strip() if isinstance(raw, str) else raw
             if str(typed) != found and q["type"] != "short":
                 found += f" ({'입력' if lang == 'ko' else 'typed'}: {brief(raw)})"
         score = points * min(1.0, max(0.0, float(_fraction(q, v, value))))
-        hint = None
+        hints = []
         if q["type"] == "short" and score == 0 and sum(map(len, short_parts(value))) > 1:
-            hint = HEDGED["en" if lang == "en" else "ko"]
-        return CheckResult(qid, score, points, expected=expected, found=_cut(found), note=note, hint=hint)
+            hints.append(HEDGED["en" if lang == "en" else "ko"])
+        elif answer.warning and score < points:
+            # what the notebook said at once (⚠️): a matching item not read, a short answer in doubt
+            hints.append("⚠️ " + answer.warning)
+        return CheckResult(qid, score, points, expected=expected, found=_cut(found), note=note,
+                           hint=" ".join(hints) or None)
 
     def run(ctx: Context, points: float) -> CheckResult:
         lang = ctx.lang
