@@ -87,10 +87,10 @@ CATALOG: dict[str, dict[str, str]] = {
     "reported_train_accuracy": {"ko": "{var} = {got:.4f}: 채점기가 잰 학습 데이터 정확도({train:.4f})입니다. 테스트 데이터로 잰 값이 아닙니다",
                                 "en": "{var} = {got:.4f}: the training-set accuracy the grader measured ({train:.4f}), "
                                       "not one measured on the test set"},
-    "model_saw_test": {"ko": "모델이 테스트 데이터에서 학습 데이터({train:.1%})와 숨은 채점 데이터({hidden:.1%})보다 눈에 띄게 "
-                             "잘 맞힙니다 ({test:.1%}): 학습(fit)에 테스트 데이터가 들어간 것 같습니다",
+    "model_saw_test": {"ko": "모델이 학습 데이터({train:.1%})보다 테스트 데이터({test:.1%})를 눈에 띄게 잘 맞힙니다: "
+                             "학습(fit)에 테스트 데이터를 쓴 것 같습니다",
                        "en": "the model does clearly better on the test set ({test:.1%}) than on the training set "
-                             "({train:.1%}) and the hidden set ({hidden:.1%}): the test set seems to have been used in training"},
+                             "({train:.1%}): it seems to have been fit on the test set"},
     "model_saw_test_hint": {"ko": "fit 에는 학습 데이터(x_train, y_train)만 넣고, 테스트 데이터는 마지막 평가에만 쓰세요.",
                             "en": "train (fit) on x_train, y_train only; keep the test set for the final evaluation."},
     "accuracy_hint": {

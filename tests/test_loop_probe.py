@@ -21,7 +21,7 @@ torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
 from dlcourse.exercises.pytorch_mnist.export import (  # noqa: E402
-    criterion_logits, criterion_value, cross_entropy, loop_facts, loop_trace, loop_verdicts, probe_data)
+    TRACE_BATCHES, TRACE_CALLS, criterion_logits, criterion_value, cross_entropy, loop_facts, loop_trace, loop_verdicts, probe_data)
 
 ALL = {"loop_updates": True, "zero_grad": True, "train_mode": True, "loop_learns": True}
 
@@ -138,6 +138,18 @@ def step_once_no_reset(model, loader, criterion, optimizer, device):  # one step
     optimizer.step()
 
 
+def eval_after_validation(model, loader, criterion, optimizer, device):   # validates every 20 batches, never
+    model.train()                                                           # goes back to train mode
+    for i, (x, y) in enumerate(loader):
+        if i == 20:
+            model.eval()
+            with torch.no_grad():
+                model(x)
+        optimizer.zero_grad()
+        criterion(model(x), y).backward()
+        optimizer.step()
+
+
 def does_nothing(model, loader, criterion, optimizer, device):
     return 0.0
 
@@ -155,6 +167,7 @@ CASES = {
     one_backward_per_epoch: {**ALL, "loop_updates": False},   # judged for what it is: never "accumulating"
     step_before_backward: {**ALL, "loop_updates": False, "loop_learns": False},
     step_once_no_reset: {**ALL, "loop_updates": False, "zero_grad": False},
+    eval_after_validation: {**ALL, "train_mode": False},
     does_nothing: {k: False for k in ALL},
 }
 
@@ -175,7 +188,7 @@ def test_the_gradient_comparison_uses_the_same_batch_twice(data):
     same loop fed two different batches per step would not be judged by this probe (its arrays say so)."""
     arrays = loop_trace(standard)
     contribs = arrays["t_vectors"][arrays["t_kinds"] == 0]
-    assert len(contribs) == 6 and np.allclose(contribs, contribs[0], rtol=1e-5, atol=1e-8)
+    assert len(contribs) == TRACE_BATCHES * TRACE_CALLS and np.allclose(contribs, contribs[0], rtol=1e-5, atol=1e-8)
     # negative control: a step's gradient doubled (as a loop without zero_grad leaves it) is caught
     forged = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in arrays.items()}
     steps = np.flatnonzero(forged["t_kinds"] == 1)

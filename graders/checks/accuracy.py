@@ -82,19 +82,20 @@ def hidden_accuracy(name: str, labels: Callable[[Context], object], measure: Cal
     return Check(name, run)
 
 
-SAW_TEST_MARGIN = 0.05      # (test - train) + (test - hidden) above this, both positive: the model saw the test set
+SAW_TEST_MARGIN = 0.03      # the test accuracy above the training accuracy by more than this (and 3 sigma): seen
 
 
 def reported_test_accuracy(name: str, artifact: str, model: str, sets: Callable[[Context], dict],
                            tolerance_key: str, expected_key: str, hint_key: str, var: str) -> Check:
     """The test accuracy the student reported is the trained model's accuracy on the test set.
 
-    The grader measures the saved model itself on the test, training and hidden sets (`sets`: name ->
-    (input set, labels)).  The reported number must equal the test accuracy within the tolerance, be
-    nearer to it than to the training accuracy (a training accuracy is not a test accuracy, however close),
-    and the model must not have seen the test set while training: an honest model does no better on the
-    test set than on the training and the hidden sets (measured on this course's data: -0.01 to +0.01 each;
-    a model fit on train+test: +0.025 and +0.037; on the test set alone: +0.06 and +0.065).
+    The grader measures the saved model itself on the test and training sets (`sets`: name -> (input set,
+    labels)).  The reported number must equal the test accuracy within the tolerance, be nearer to it than
+    to the training accuracy (a training accuracy is not a test accuracy, however close), and the model
+    must not have been fit on the test set: an honest model does no better on the test set than on the
+    data it learned from (measured on this course's data: test - train from -0.01 to +0.02, the +0.02 an
+    under-trained model), one fit on the test set +0.06.  The margin is 3 standard deviations of that
+    difference (at least 0.03).  A model fit on train + test (+0.025 here) is not told from an honest one.
     """
 
     def run(ctx: Context, points: float) -> CheckResult:
@@ -118,11 +119,14 @@ def reported_test_accuracy(name: str, artifact: str, model: str, sets: Callable[
             return CheckResult(name, 0.0, points, expected=expected,
                                found=msg("reported_train_accuracy", ctx.lang, var=var, got=got, train=acc["train"]),
                                hint=msg(hint_key, ctx.lang))
-        gaps = [test - acc[k] for k in ("train", "hidden") if k in acc]
-        if len(gaps) == 2 and min(gaps) > 0 and sum(gaps) > SAW_TEST_MARGIN:
-            return CheckResult(name, 0.0, points, expected=expected,
-                               found=msg("model_saw_test", ctx.lang, test=test, train=acc["train"], hidden=acc["hidden"]),
-                               hint=msg("model_saw_test_hint", ctx.lang))
+        if "train" in acc:
+            n_test, n_train = len(labelled["test"][1]), len(labelled["train"][1])
+            p = min(max((test + acc["train"]) / 2, 0.01), 0.99)
+            sigma = (p * (1 - p) * (1 / max(n_test, 1) + 1 / max(n_train, 1))) ** 0.5
+            if test - acc["train"] > max(SAW_TEST_MARGIN, 3 * sigma):
+                return CheckResult(name, 0.0, points, expected=expected,
+                                   found=msg("model_saw_test", ctx.lang, test=test, train=acc["train"]),
+                                   hint=msg("model_saw_test_hint", ctx.lang))
         return CheckResult(name, points, points)
 
     return Check(name, run, var=var)

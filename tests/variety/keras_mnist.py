@@ -322,10 +322,12 @@ test_loss, test_acc = model.evaluate(ds_test, verbose=2)"""),
     case2("w_fit_on_test",
           "`model.fit(x_test, y_test, epochs=5)`: the evaluate line's arguments pasted into fit (a slip that "
           "Stack Overflow 'why is my test accuracy 100%' threads keep finding)",
-          expected={"trained": 0, "hidden_accuracy": (0, 3)},
-          why="(c) asks to train on x_train, y_train; a model fit on the 500 test images was not trained as asked "
-              "(trained 0). Its hidden accuracy is whatever the grader measures (fewer examples: maybe under the "
-              "target), hence a range; the reported test accuracy is the model's own accuracy on x_test, so "
-              "'evaluated' (does the number match the model) stays",
+          expected={"evaluated": 0, "hidden_accuracy": (0, 3)},
+          why="(c) asks to train on x_train, y_train. Issue 23 settles where the point goes: a test accuracy of "
+              "a model that saw the test set in fit is not 'evaluated' (the grader sees the model do clearly "
+              "better on the test set than on the training set). A model was trained and its history fell, so "
+              "'trained' stays (one flag, not two). Its hidden accuracy is whatever the grader measures (fewer "
+              "examples: maybe under the target), hence a range. (Written first as trained 0 / evaluated 2; "
+              "changed by the lead to the issue's rule before the rerun.)",
           train_model="history = model.fit(x_test, y_test, epochs=5)"),
 ]

@@ -195,9 +195,10 @@ def torch_training(model, losses) -> None:
 #                     validation forward under no_grad is not one of them);
 #   learns            the probe's loss on the fixed batch before and after five calls with Adam,
 #                     computed in the grader from the returned parameters.
-TRACE_BATCHES = 3       # batches per call (three copies of one batch)
+TRACE_BATCHES = 60      # batches per call (copies of one batch): as many as an epoch of the notebook's loader
+                        # (3,500 / 64 = 55), so what a loop does "every 20 batches" happens in the probe too
 TRACE_CALLS = 2         # calls on the same model and optimizer: a gradient left from call 1 shows in call 2
-MAX_EVENTS = 200        # backward / step / end-of-call records kept
+MAX_EVENTS = 600        # backward / step / end-of-call records kept
 
 
 def _loop_model():
@@ -225,7 +226,7 @@ def loop_trace(train_fn) -> dict:
     """Run `train_fn` on the probe's scenarios; arrays only.
 
     Trace (SGD, lr 0, the model handed over in eval mode, TRACE_CALLS calls of TRACE_BATCHES copies of one
-    batch): for the last Linear layer, every backward pass's own gradient (the incoming one, before it is
+    batch of 8): for the last Linear layer, every backward pass's own gradient (the incoming one, before it is
     added to .grad), the .grad an optimizer step found, and .grad at the end of each call; the mode of each
     forward a backward pass went through.  Learning run (Adam, lr 0.01, a model without BatchNorm): the
     parameters after five calls of four copies of the batch.
