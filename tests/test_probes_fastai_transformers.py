@@ -203,6 +203,17 @@ def test_structure_message_for_an_iterator_is_korean():
     assert tp_scorer._structure_ok(d, None)
 
 
+def test_structure_check_hint_for_an_iterator(tmp_path):
+    check = tp_scorer.SCORER.cells[0].checks[0]
+    result = {"label": "POSITIVE", "score": 0.9}
+    for batch, score, word in [((r for r in [result] * 3), 0, "yield"), ([result] * 3, 1, None),
+                               ("not a list", 0, "철자")]:
+        d = {"inputs": 3, "batch": tp_export._describe(batch)}
+        (tmp_path / "sentiment_structure.json").write_text(json.dumps(d))
+        got = check.run(Context(artifacts=tmp_path, thresholds={}), 1)
+        assert got.score == score and (word is None or word in got.hint), (batch, got)
+
+
 # ── transformers: the boundary review judged with the student's own scores ───
 class FakePipeline:
     """Scores like the course model's: a call with batch_size pads, which moves the scores in the 7th digit."""

@@ -8,6 +8,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "structure_found": {"ko": "{type} (길이 {length}): {items}", "en": "{type} (length {length}): {items}"},
     "structure_found_iterator": {"ko": "{type}: 한 번 읽으면 비는 반복자(iterator)라 리스트가 아닙니다 (len()·[i] 불가). {value}",
                                  "en": "{type}: an iterator, read once, not a list (no len(), no [i]). {value}"},
+    "structure_hint_iterator": {"ko": "classifier 는 pipeline('sentiment-analysis', model=MODEL_DIR) 그 자체로 두세요. "
+                                      "파이프라인은 결과 리스트를 돌려줍니다 (yield 로 감싸지 마세요).",
+                                "en": "keep classifier = pipeline('sentiment-analysis', model=MODEL_DIR) itself: the "
+                                      "pipeline returns a list of results (do not wrap it in a generator)."},
     "labels_expected": {"ko": "리뷰 수만큼의 'POSITIVE'/'NEGATIVE' 문자열 리스트",
                         "en": "a list of 'POSITIVE'/'NEGATIVE' strings, one per review"},
     "labels_found": {"ko": "{type} (개수 {n}): {sample}", "en": "{type} (length {n}): {sample}"},
