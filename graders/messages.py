@@ -87,6 +87,9 @@ CATALOG: dict[str, dict[str, str]] = {
     "reported_train_accuracy": {"ko": "{var} = {got:.4f}: 채점기가 잰 학습 데이터 정확도({train:.4f})입니다. 테스트 데이터로 잰 값이 아닙니다",
                                 "en": "{var} = {got:.4f}: the training-set accuracy the grader measured ({train:.4f}), "
                                       "not one measured on the test set"},
+    "reported_history_accuracy": {"ko": "{var} = {got:.4f}: fit 기록(history)에 있는 학습 중 정확도입니다. 테스트 데이터로 잰 값이 아닙니다",
+                                  "en": "{var} = {got:.4f}: a training accuracy from the fit's history, not one measured on "
+                                        "the test set"},
     "model_saw_test": {"ko": "모델이 학습 데이터({train:.1%})보다 테스트 데이터({test:.1%})를 눈에 띄게 잘 맞힙니다: "
                              "학습(fit)에 테스트 데이터를 쓴 것 같습니다",
                        "en": "the model does clearly better on the test set ({test:.1%}) than on the training set "

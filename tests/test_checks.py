@@ -120,7 +120,7 @@ def test_keras_structure_is_compared_by_meaning(tmp_path):
 
 
 # ── a reported test accuracy is the trained model's accuracy on the test set (issue 23 §2) ──
-def _evaluated_ctx(tmp_path, reported, acc: dict, tol=0.005):
+def _evaluated_ctx(tmp_path, reported, acc: dict, tol=0.005, history=None):
     """A context whose saved model scores exactly `acc[set]` on each set (labels all 0, predictions 0 or 1)."""
     from graders.checks import reported_test_accuracy
     n = {"test": 500, "train": 3500, "hidden": 1000}
@@ -129,8 +129,10 @@ def _evaluated_ctx(tmp_path, reported, acc: dict, tol=0.005):
                                                            "shape": [n[k], 10], "finite": True} for k in n}}}
     (tmp_path / "value_test_acc.json").write_text(json.dumps({"value": reported}))
     sets = lambda ctx: {k: (inputs[k], [0] * n[k]) for k in n}
+    if history is not None:
+        (tmp_path / "keras_training.json").write_text(json.dumps({"history": history}))
     check = reported_test_accuracy("evaluated", "value_test_acc", "trained", sets, "evaluate_tolerance",
-                                   "evaluate_expected", "evaluate_hint", var="test_acc")
+                                   "evaluate_expected", "evaluate_hint", var="test_acc", history="keras_training")
     ctx = Context(artifacts=tmp_path, thresholds={"evaluate_tolerance": tol}, lang="en", measurer=lambda: measured)
     return check.run(ctx, 2.0)
 
@@ -148,4 +150,17 @@ def _evaluated_ctx(tmp_path, reported, acc: dict, tol=0.005):
 ])
 def test_evaluated_is_the_trained_models_test_accuracy(tmp_path, reported, acc, points, why):
     result = _evaluated_ctx(tmp_path, reported, acc)
+    assert result.score == points, (why, result.found)
+
+
+@pytest.mark.parametrize("reported,history,points,why", [
+    (0.9431, {"loss": [0.9, 0.2], "accuracy": [0.7437, 0.9431]}, 0.0,
+     "history['accuracy'][-1], one test image from the test accuracy (variety vk2_w_train_acc_as_test)"),
+    (0.942, {"loss": [0.9, 0.2], "accuracy": [0.7437, 0.9431], "val_accuracy": [0.9, 0.942]}, 2.0,
+     "val_accuracy[-1] with validation_data=(x_test, y_test): the final model on the test set"),
+    (0.942, {"loss": [0.9, 0.2], "accuracy": [0.7437, 0.942]}, 2.0, "a training value that IS the test accuracy"),
+    (0.942, None, 2.0, "no history recorded: judged by the measurements"),
+])
+def test_a_training_accuracy_from_the_history_is_not_a_test_accuracy(tmp_path, reported, history, points, why):
+    result = _evaluated_ctx(tmp_path, reported, {"test": 0.942, "train": 0.958, "hidden": 0.93}, history=history)
     assert result.score == points, (why, result.found)

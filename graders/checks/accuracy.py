@@ -85,8 +85,28 @@ def hidden_accuracy(name: str, labels: Callable[[Context], object], measure: Cal
 SAW_TEST_MARGIN = 0.03      # the test accuracy above the training accuracy by more than this (and 3 sigma): seen
 
 
+def _training_metric(ctx: Context, artifact: str | None, got: float) -> bool:
+    """Whether `got` is one of the training-accuracy values of the recorded fit history (the same float)."""
+    if not artifact:
+        return False
+    try:
+        history = ctx.json(artifact).get("history")
+    except Exception:                       # no history: nothing to compare with
+        return False
+    if not isinstance(history, dict):
+        return False
+    for key, values in list(history.items())[:20]:
+        if not isinstance(key, str) or "acc" not in key.lower() or key.lower().startswith("val"):
+            continue
+        if isinstance(values, list) and any(isinstance(v, (int, float)) and not isinstance(v, bool) and finite(v)
+                                            and abs(float(v) - got) <= 1e-7 for v in values[:1000]):
+            return True
+    return False
+
+
 def reported_test_accuracy(name: str, artifact: str, model: str, sets: Callable[[Context], dict],
-                           tolerance_key: str, expected_key: str, hint_key: str, var: str) -> Check:
+                           tolerance_key: str, expected_key: str, hint_key: str, var: str,
+                           history: str | None = None) -> Check:
     """The test accuracy the student reported is the trained model's accuracy on the test set.
 
     The grader measures the saved model itself on the test and training sets (`sets`: name -> (input set,
@@ -115,9 +135,11 @@ def reported_test_accuracy(name: str, artifact: str, model: str, sets: Callable[
             if "train" in acc and abs(got - acc["train"]) <= tol:
                 found = msg("reported_train_accuracy", ctx.lang, var=var, got=got, train=acc["train"])
             return CheckResult(name, 0.0, points, expected=expected, found=found, hint=msg(hint_key, ctx.lang))
-        if "train" in acc and abs(got - acc["train"]) < abs(got - test):
+        copied = _training_metric(ctx, history, got) and abs(got - test) > 1e-6
+        if copied or ("train" in acc and abs(got - acc["train"]) < abs(got - test)):
             return CheckResult(name, 0.0, points, expected=expected,
-                               found=msg("reported_train_accuracy", ctx.lang, var=var, got=got, train=acc["train"]),
+                               found=msg("reported_history_accuracy" if copied else "reported_train_accuracy", ctx.lang,
+                                         var=var, got=got, train=acc.get("train", float("nan"))),
                                hint=msg(hint_key, ctx.lang))
         if "train" in acc:
             n_test, n_train = len(labelled["test"][1]), len(labelled["train"][1])

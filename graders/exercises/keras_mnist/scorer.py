@@ -79,7 +79,8 @@ SCORER = Scorer(
         ]),
         GradedCell("check_evaluate", answer_id="evaluate_model", checks=[
             reported_test_accuracy("evaluated", "value_test_acc", "trained", mnist_sets, "evaluate_tolerance",
-                                   "evaluate_expected", "evaluate_hint", var="test_acc"),
+                                   "evaluate_expected", "evaluate_hint", var="test_acc",
+                                   history="keras_training"),
         ]),
     ],
 )
