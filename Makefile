@@ -55,7 +55,7 @@ demo: assets
 	@$(PY) -m graders demo
 
 test: assets
-	@$(PY) -m pytest -q -p no:cacheprovider tests -n 2 --dist loadgroup --timeout=600 -o timeout_func_only=true --durations=15
+	@$(PY) -m pytest -q -p no:cacheprovider tests -n 2 --dist loadscope --timeout=600 -o timeout_func_only=true --durations=15
 
 # Grade on submit (docs/watch.md): the long-running service; a systemd unit is in deploy/.
 watch: assets

@@ -293,16 +293,37 @@ def screenshot(pg, name: str) -> Path:
     return out
 
 
-# ── two test processes on CI's two cores (pytest-xdist, `make test`: -n 2 --dist loadgroup) ──
+# ── two test processes on CI's two cores (pytest-xdist, `make test`: -n 2 --dist loadscope) ──
 # Most tests grade one notebook at a time and leave a core idle; the session's graded class keeps both
-# busy.  Every test that needs the graded class runs in one group (one worker builds it once), first;
-# every other module is a group of its own, so module fixtures (a JupyterLab, a small graded course)
-# are built once, on one worker.
+# busy.  Every module that uses the graded class runs on one worker (which builds the class once), first;
+# every other module is a unit of its own, so module fixtures (a JupyterLab, a small graded course) are
+# built once, on one worker.  (xdist's own `loadgroup` marks do not take with pytest 9, whose node ids
+# xdist can no longer suffix: the scheduler below groups by module instead.)
 CLASS_GROUP = "graded-class"
 
 
+def _class_modules() -> frozenset:
+    """Test modules whose tests (or fixtures) use the session's graded class."""
+    here = Path(__file__).resolve().parent
+    return frozenset(f"{here.name}/{p.name}" for p in here.glob("test_*.py")
+                     if "graded_class" in p.read_text(encoding="utf-8"))
+
+
+def _unit(nodeid: str) -> str:
+    module = nodeid.split("::")[0]
+    return CLASS_GROUP if module.split("/")[-1] in {m.split("/")[-1] for m in _class_modules()} else module
+
+
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByClassAndModule(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _unit(nodeid)
+
+    return ByClassAndModule(config, log)
+
+
 def pytest_collection_modifyitems(config, items):
-    for item in items:
-        group = CLASS_GROUP if "graded_class" in getattr(item, "fixturenames", ()) else item.nodeid.split("::")[0]
-        item.add_marker(pytest.mark.xdist_group(group))
-    items.sort(key=lambda item: 0 if "graded_class" in getattr(item, "fixturenames", ()) else 1)   # stable
+    # the graded class's modules first (stable): its worker starts the long batch at once
+    items.sort(key=lambda item: 0 if _unit(item.nodeid) == CLASS_GROUP else 1)
