@@ -145,7 +145,10 @@ def lab_command(cfg: CourseConfig, *, student: str | None = None, home: Path | N
     argv = [sys.executable, "-m", "jupyterlab", "--no-browser",
             f"--ServerApp.ip={ip}", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
             f"--ServerApp.root_dir={root_dir}", f"--IdentityProvider.token={token}",
-            "--ServerApp.open_browser=False", *extensions]
+            "--ServerApp.open_browser=False",
+            # the quiz's click-to-answer widgets (dlcourse.quiz_widgets) write the clicked answer into their
+            # cell through the app object; without it they show the line to type instead
+            "--LabApp.expose_app_in_browser=True", *extensions]
     if wrap:
         argv = wrap(argv)
     elif os.geteuid() == 0:

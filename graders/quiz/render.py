@@ -30,6 +30,7 @@ INTRO_KO = """# {title}
 ## 답하는 방법
 - 맨 위 셀부터 차례로 실행하세요. 각 문항은 **문제 셀**(보기만 하세요) → **답 셀**(여기에 적기) → **채점용 셀**(그대로 두기) 순서입니다.
 - 답 셀의 따옴표 안에 답을 적고 실행하면 **형식만** 바로 확인해 줍니다. 정답 여부는 제출 후 채점에서 알려 드립니다.
+- **클릭해서 답해도 됩니다.** 단답형이 아닌 문항은 답 셀을 실행하면 그 아래에 고르는 칸(보기 버튼, 체크 상자, O/X, 짝 맞추기 목록, 줄 번호 목록, 숫자 칸)이 나타납니다. 고르면 답이 바로 기록되고 **답 셀의 코드도 그 답으로 바뀝니다** (예: `quiz.answer("q01", "B")`). 채점은 언제나 답 셀에 적힌 값으로 하므로, 고른 뒤에는 **저장**(Ctrl+S)하세요. 다시 열었을 때 칸이 안 보이면 그 셀을 다시 실행하면 됩니다.
 - 선택지 순서는 학생마다 다릅니다. 친구의 "B"가 내 "B"와 같은 답이 아닙니다.
 
 | 문항 유형 | 적는 법 | 이렇게 적어도 됩니다 |
@@ -54,6 +55,7 @@ INTRO_EN = """# {title}
 ## How to answer
 - Run the cells from the top. Each question has a **question cell** (just run it), an **answer cell** (type here) and a **grading cell** (leave it as it is).
 - Type your answer and run the cell: the **format** is checked at once; whether it is right is graded after you submit.
+- **You can also click.** For every question but short text, running the answer cell shows a box under it (option buttons, check boxes, O/X, one list per matching item, a line list, a number field). A click records the answer and **writes it into the answer cell** (e.g. `quiz.answer("q01", "B")`). Grading always reads what the answer cell says, so **save** (Ctrl+S) after clicking. If the box is gone when you reopen the notebook, run that cell again.
 - Option order differs from student to student.
 
 | type | how | also read |
