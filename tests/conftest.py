@@ -98,7 +98,7 @@ def graded_class(tmp_path_factory, postgres_db):
     _extra_students(cfg)
     start = time.monotonic()
     batch = run_cli(["autograde", *demo.CLASSES, "--workers", str(SESSION_WORKERS), "--quiet"], root, check=False,
-                    timeout=1800)
+                    timeout=5400)       # ≈ 30 min alone on 2 cores, longer beside the other test worker
     seconds = time.monotonic() - start
     everyone = {a: demo.check_results(cfg, a) for a in demo.CLASSES}
     # feedback as students see it once every result is open (after every due date): the tests read it all
