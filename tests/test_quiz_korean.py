@@ -277,17 +277,18 @@ def test_the_fast_path_does_not_load_kiwi():
     assert done.returncode == 0, done.stderr[-2000:]
 
 
-def test_reading_time_is_bounded_on_long_korean_answers():
-    """At most MAX_TEXT characters reach the analyser; the longest Korean answers read in well under a second."""
+def test_reading_time_is_bounded_on_long_korean_answers(monkeypatch):
+    """At most MAX_TEXT characters reach the analyser, whatever the answer (speed is for `make bench`, not a test)."""
     from dlcourse.quiz import MAX_TEXT
-    korean.kiwi()
+    seen = []
+    real = korean._tokens
+    monkeypatch.setattr(korean, "_tokens", lambda text: seen.append(len(text)) or real(text))
     questions = [public_question(q) for q in BANK.questions]
-    for text in ("이다" * (MAX_TEXT // 2), "은닉층" * (MAX_TEXT // 3), "여덟 번째 " * (MAX_TEXT // 6),
+    for text in ("이다" * MAX_TEXT, "은닉층" * (MAX_TEXT // 3), "여덟 번째 " * (MAX_TEXT // 6),
                  "A랑 " * (MAX_TEXT // 3), "맞지 않다 " * (MAX_TEXT // 6), "십만" * (MAX_TEXT // 2)):
-        start = time.process_time()
         for q in questions:
-            read(q, text[:MAX_TEXT])
-        assert time.process_time() - start < 10, text[:20]
+            read(q, text)
+    assert seen and max(seen) <= MAX_TEXT, max(seen, default=None)
 
 
 def summary(judged: list[dict]) -> str:
