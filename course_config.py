@@ -114,6 +114,8 @@ SANDBOX = {
     "notebook_timeout_s": 900,  # the whole notebook
     "max_artifact_mb": 64,      # biggest artifact the grader will read
     "prestart": True,           # start the next fresh kernel (and imports) while one is scored, when cores are idle
+    "warm_parents": True,       # scoring runs in fresh children forked from a sandboxed process that imported
+                                # the frameworks once (docs/warm.md); False: a cold sandbox per job
 }
 
 # ── Submissions and deadlines (제출과 마감) ─────────────────────────────────

@@ -51,6 +51,7 @@ class Sandbox:
     prestart: bool = True
     disk_mb: int = 2048
     max_pids: int = 512
+    warm_parents: bool = True
 
 
 @dataclass(frozen=True)
@@ -155,7 +156,7 @@ _KNOWN_TOP = {"COURSE_ID", "LANGUAGE", "ASSIGNMENTS", "DATA", "DEVICE", "DB_URL"
 _SANDBOX_KEYS = {
     "enabled": bool, "memory_gb": (int, float), "cpu_seconds": int,
     "cell_timeout_s": int, "notebook_timeout_s": int, "max_artifact_mb": (int, float), "threads": int,
-    "prestart": bool, "disk_mb": int, "max_pids": int,
+    "prestart": bool, "disk_mb": int, "max_pids": int, "warm_parents": bool,
 }
 
 
@@ -270,14 +271,14 @@ def _read_sandbox(path: Path, sandbox_raw) -> Sandbox:
     sandbox_raw = _require(path, "SANDBOX", sandbox_raw, dict, "a dict of sandbox limits")
     defaults = dict(enabled=True, memory_gb=8, cpu_seconds=900, cell_timeout_s=300,
                     notebook_timeout_s=900, max_artifact_mb=64, threads=1, prestart=True,
-                    disk_mb=2048, max_pids=512)
+                    disk_mb=2048, max_pids=512, warm_parents=True)
     for key in sandbox_raw:
         if key not in _SANDBOX_KEYS:
             _fail(path, f"SANDBOX['{key}']", "unknown key", f"use one of {', '.join(_SANDBOX_KEYS)}")
     merged = {**defaults, **sandbox_raw}
     for key, types in _SANDBOX_KEYS.items():
         value = merged[key]
-        if key in ("enabled", "prestart"):
+        if key in ("enabled", "prestart", "warm_parents"):
             if not isinstance(value, bool):
                 _fail(path, f"SANDBOX['{key}']", f"got {value!r}", "True or False")
             continue

@@ -100,6 +100,7 @@ def apply_settings(c, cfg: CourseConfig, argv=(), remote: bool = False) -> None:
     c.ScoreArtifacts.public_code = str(PUBLIC_DIR)
     c.ScoreArtifacts.public_data = str(cfg.public_data_dir)
     c.ScoreArtifacts.measure_memory_gb = float(sb.memory_gb)
+    c.ScoreArtifacts.warm_parents = sb.warm_parents       # scoring jobs in children of a warm parent (farm/warm)
 
     # outputs are data in every page made from a notebook: formgrader's exporter is an HTMLExporter
     # built from this config (SafeOutputs before its templates, which then sanitize once more)

@@ -390,17 +390,61 @@ def _broken(cfg) -> None:
     (_nb_path(cfg, "b_empty").parent / "timestamp.txt").unlink()
 
 
-def _cages() -> set:
-    """Every kernel cage (pids or memory group) wherever the sandbox makes them: cgroup v1 hierarchies or the
-    v2 tree, at the top or under the grader's own group (graders/farm/sandbox.py `_bases`)."""
+def _cages(roots=("/sys/fs/cgroup",)) -> set:
+    """Every kernel cage (pids or memory group) under `roots`, wherever the sandbox makes them: cgroup v1
+    hierarchies or the v2 tree, at the top or under the grader's own group (graders/farm/sandbox.py `_bases`)."""
     import glob
-    return {p for p in glob.glob("/sys/fs/cgroup/**/dlcourse/dlcourse-run-*", recursive=True)}
+    return {p for root in roots for p in glob.glob(f"{root}/**/dlcourse/dlcourse-run-*", recursive=True)}
 
 
-def _leftover_processes() -> list[str]:
+def _group_pids(roots) -> set:
+    import glob
+    out = set()
+    for root in roots:
+        for procs in glob.glob(f"{root}/**/cgroup.procs", recursive=True):
+            try:
+                out.update(int(p) for p in Path(procs).read_text().split())
+            except (OSError, ValueError):
+                pass
+    return out
+
+
+def _leftover_processes(roots) -> list[str]:
+    """Processes left in the batch's own cgroups (everything it started, sandboxed or not), and the attack's
+    own `sleep 424` wherever it is.  Scoped to the batch: another test worker's kernels are not its leftovers."""
+    pids = _group_pids(roots)
     out = subprocess.run(["ps", "-eo", "uid=,pid=,args="], capture_output=True, text=True).stdout
     return [l for l in out.splitlines()
-            if ("sleep 424" in l or "dlcourse-run-" in l or l.split()[0] == "65534") and "ps -eo" not in l]
+            if ("sleep 424" in l or (l.split()[1].isdigit() and int(l.split()[1]) in pids)) and "ps -eo" not in l]
+
+
+def _batch_group():
+    """A cgroup (pids and memory, no real limit) that the attacked batch runs in: the sandbox makes its kernels'
+    cages under the grader's own group, so this batch's cages and processes are exactly the ones below it."""
+    from graders.farm.sandbox import ProcessCage
+    return ProcessCage(f"dlcourse-test-attacks-{os.getpid()}", 10**6, memory_gb=1024)
+
+
+def _remove_group(group) -> None:
+    import signal
+    roots = [p for p in dict.fromkeys((group.path, group.memory_path)) if p is not None]
+    for _ in range(50):
+        pids = _group_pids(roots)
+        if not pids:
+            break
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        time.sleep(0.1)
+    for root in roots:
+        for sub in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
+            try:
+                sub.rmdir()
+            except OSError:
+                pass
+    group.remove()
 
 
 @pytest.fixture(scope="module")
@@ -415,14 +459,23 @@ def attacked(tmp_path_factory):
         demo.submit(cfg, assignment, who=who)
     _tamper(cfg)
     _broken(cfg)
-    cages_before = _cages()
+    group = _batch_group()
+    roots = [p for p in dict.fromkeys((group.path, group.memory_path)) if p is not None]
+    cages_before = _cages(roots)
     start = time.monotonic()
     # three grader processes on two cores: the notebooks that wait out a cell timeout hold a slot each
-    batch = run_cli(["autograde", *ASSIGNMENTS, "--workers", "3", "--quiet"], root, check=False,
-                    timeout=1800, env={"DLCOURSE_GRADER_ENV_MARKER": "grader-side secret"})
+    import sys
+    from graders.farm.sandbox import join_cgroups
+    cmd = [sys.executable, "-m", "graders", "--config", str(root / "course_config.py"),
+           "autograde", *ASSIGNMENTS, "--workers", "3", "--quiet"]
+    batch = subprocess.run(join_cgroups(group.procs_files()) + cmd if roots else cmd, cwd=root,
+                           capture_output=True, text=True, timeout=1800,
+                           env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+                                "DLCOURSE_GRADER_ENV_MARKER": "grader-side secret"})
     seconds = time.monotonic() - start
-    leftovers = _leftover_processes()
-    cages_after = _cages()
+    leftovers = _leftover_processes(roots)
+    cages_after = _cages(roots)
+    _remove_group(group)
     before = {(r["student"], r["cell"]): r["score"] for r in _scores(cfg)}
     # a graded student hands in a broken file: the error is reported, the recorded grades stay
     _nb_path(cfg, "b_resubmit").write_text("{not json")
@@ -614,18 +667,30 @@ def test_no_process_survives_the_batch(attacked):
     assert attacked["cages_after"] <= attacked["cages_before"], "the batch left cgroups behind"
 
 
-def test_the_cage_probe_sees_a_cage():
-    """Negative control of the leftover check: a cage made the way the farm makes them is found, then gone."""
-    from graders.farm.sandbox import ProcessCage
-    cage = ProcessCage("dlcourse-run-probe-control", 16, memory_gb=4)
-    if cage.path is None and cage.memory_path is None:
+def test_the_cage_probe_sees_a_cage_and_a_process_left_in_the_batch_group():
+    """Negative control of the leftover check: a process started in the batch's group the way the farm starts
+    its graders, which makes a cage the way the farm makes them and stays: both are found, then gone."""
+    import sys
+    from graders.farm.sandbox import join_cgroups
+    group = _batch_group()
+    roots = [p for p in dict.fromkeys((group.path, group.memory_path)) if p is not None]
+    if not roots:
         pytest.skip("no cgroup can be made on this machine")
+    stay = ("import sys, time; sys.path.insert(0, %r)\n"
+            "from graders.farm.sandbox import ProcessCage\n"
+            "c = ProcessCage('dlcourse-run-probe-control', 16, memory_gb=4)\n"
+            "print(c.path or c.memory_path, flush=True); time.sleep(120)" % str(Path(__file__).resolve().parent.parent))
+    proc = subprocess.Popen(join_cgroups(group.procs_files()) + [sys.executable, "-c", stay], stdout=subprocess.PIPE,
+                            text=True)
     try:
-        found = {p for p in _cages() if p.endswith("/dlcourse-run-probe-control")}
-        assert found == {str(p) for p in (cage.path, cage.memory_path) if p is not None}, found
+        assert proc.stdout.readline().strip() != "None"
+        assert any(p.endswith("/dlcourse-run-probe-control") for p in _cages(roots)), _cages(roots)
+        assert any(str(proc.pid) == line.split()[1] for line in _leftover_processes(roots))
     finally:
-        cage.kill_all()
-    assert not any(p.endswith("/dlcourse-run-probe-control") for p in _cages())
+        _remove_group(group)
+        proc.wait(timeout=30)
+    assert not any(p.endswith("/dlcourse-run-probe-control") for p in _cages(roots))
+    assert _leftover_processes(roots) == []
 
 
 def test_a_broken_resubmission_keeps_what_was_recorded(attacked):

@@ -19,7 +19,8 @@ from graders.farm import measure
 @pytest.fixture(scope="module")
 def settings():
     cfg = load_config(REPO / "course_config.py")
-    return measure.Settings(sandbox=True, memory_gb=8, cpu_seconds=120, wall_seconds=180, max_model_mb=8,
+    # the warm path, as the farm grades (SANDBOX['warm_parents']); the cold path: test_warm.py
+    return measure.Settings(sandbox=True, memory_gb=8, cpu_seconds=120, wall_seconds=180, max_model_mb=8, warm=True,
                             public_code=str(REPO / "public"), public_data=str(cfg.public_data_dir))
 
 
@@ -105,7 +106,8 @@ def test_a_tensor_shape_bomb_is_refused_by_its_header(tmp_path, settings):
 
 def test_a_model_past_the_wall_time_is_stopped_and_says_so(tmp_path, settings):
     _torch_model(tmp_path / "m.pt2")
-    quick = measure.Settings(**{**settings.__dict__, "wall_seconds": 0.5})   # importing torch alone takes longer
+    # the cold path, where importing torch alone takes longer (a warm child's own wall time: test_warm.py)
+    quick = measure.Settings(**{**settings.__dict__, "wall_seconds": 0.5, "warm": False})
     got = measure.run([SavedModel("m", "torch_export", "m.pt2", inputs=("public",))], tmp_path, _inputs(), quick)["m"]
     assert not got["loaded"] and got.get("limit") and "timeout" in got["error"], got
 

@@ -59,6 +59,18 @@ class Settings:
     public_data: str = ""
     language: str = "ko"
     work_root: str | None = None
+    warm: bool = False          # run each job in a fresh child of a warm parent (farm/warm); cold path if it cannot
+
+
+# what a warm parent imports for a job of each kind (framework kinds, no exercise named here); a kind not
+# listed takes the cold path
+WARM_MODULES = {
+    "keras": ("numpy", "keras"),
+    "torch_export": ("numpy", "torch"),
+    "torch_loop": ("numpy", "torch"),
+    "fastai_state": ("numpy", "torch"),
+    "cells": ("numpy", "torch", "transformers"),
+}
 
 
 class MeasureError(Exception):
@@ -197,12 +209,14 @@ def run(jobs: list, artifacts: Path, datasets: dict[str, np.ndarray], settings: 
     """
     results: dict = {}
     seconds, device = 0.0, {}
+    _PATHS.clear()
     for job in jobs:
         got, spent, dev = _one_job(job, artifacts, datasets, settings)
         results[job.name] = got
         seconds += spent
         device.update(dev)
     results["_seconds"] = round(seconds, 2)
+    results["_paths"] = sorted(set(_PATHS))      # "warm" / "cold": how the jobs ran (for staff and the tests)
     if device:
         results["_device"] = device
     return results
@@ -252,7 +266,11 @@ def _one_job(job, artifacts: Path, datasets: dict, settings: Settings) -> tuple[
 
 def _sandboxed(mode: str, job, options: dict, artifacts: Path, datasets: dict, settings: Settings):
     """One fresh sandbox for one job in one mode: (arrays and facts, error result or None, seconds, device)."""
-    work = Path(tempfile.mkdtemp(prefix=f"dlcourse-measure-{mode}-", dir=settings.work_root))
+    parent = _warm_parent(job.kind, settings)
+    if parent is not None:
+        work = parent.slot(f"measure-{mode}-")
+    else:
+        work = Path(tempfile.mkdtemp(prefix=f"dlcourse-measure-{mode}-", dir=settings.work_root))
     try:
         inbox, out, runtime = work / "in", work / "out", work / "runtime"
         for d in (inbox, out, runtime):
@@ -275,7 +293,9 @@ def _sandboxed(mode: str, job, options: dict, artifacts: Path, datasets: dict, s
                 "max_unpacked": int(settings.max_model_mb * 8 * 2**20)}
         (work / "job.json").write_text(json.dumps(spec))
         cmd = [sys.executable, f"{scratch}/runner.py", f"{scratch}/job.json"]
-        elapsed, timed_out, code, memory_exceeded = _execute(cmd, work, out, runtime, settings, mode)
+        ran = _execute_warm(parent, cmd, work, out, runtime, settings, mode) if parent is not None else None
+        _PATHS.append("warm" if ran else "cold")
+        elapsed, timed_out, code, memory_exceeded = ran or _execute(cmd, work, out, runtime, settings, mode)
         if timed_out:
             return {}, {"loaded": False, "error": f"timeout after {settings.wall_seconds} s", "limit": True}, elapsed, {}
         if memory_exceeded:
@@ -327,6 +347,75 @@ def labelled_data_in_packages() -> tuple:
             if folder.is_dir():
                 found.append(folder)
     return tuple(found)
+
+
+_PATHS: list = []
+
+
+def _warm_parent(kind: str, settings: Settings):
+    """The warm parent for a job of this kind (started on first use), or None: the cold path."""
+    if not (settings.warm and settings.sandbox) or kind not in WARM_MODULES:
+        return None
+    from .warm import pool
+
+    def make():
+        return pool.WarmParent(WARM_MODULES[kind], dict(public_code=Path(settings.public_code),
+                                                         public_data=Path(settings.public_data),
+                                                         language=settings.language, disk_mb=512),
+                               memory_gb=settings.memory_gb, max_pids=settings.max_pids, gpu=settings.gpu)
+    key = (settings.memory_gb, settings.max_pids, settings.gpu, settings.public_code, settings.public_data,
+           settings.language)
+    try:
+        return pool.parent_for(WARM_MODULES[kind], key, make)
+    except (pool.WarmUnavailable, sb.SandboxUnavailable, OSError) as exc:
+        _warn_cold(str(exc))
+        return None
+
+
+_warned: set = set()
+
+
+def _warn_cold(why: str) -> None:
+    import logging
+    if why not in _warned:
+        _warned.add(why)
+        logging.getLogger("dlcourse.measure").warning("scoring on the cold path: %s", why[:300])
+
+
+def _execute_warm(parent, cmd, work: Path, out: Path, runtime: Path, settings: Settings, mode: str):
+    """The job in a fresh child of `parent` (farm/warm): the same view, limits and cgroups as the cold
+    sandbox below, without importing the framework again.  None when the parent cannot (cold path)."""
+    from .warm import pool
+
+    hide = [str(parent.slots)]
+    if mode == "predict":          # as on the cold path: no public data, no labelled digits from packages
+        hide += [sb.PUBLIC_DATA, *(str(p) for p in labelled_data_in_packages())]
+    size = 512 * 2**20
+    fresh = [[p, size] for p in ("/tmp", "/home", "/dev/shm", *sb.scratch_folders(Path(settings.public_data)))]
+    spec = sb.SandboxSpec(scratch=work, artifacts=out, runtime=runtime, public_code=Path(settings.public_code),
+                          public_data=Path(settings.public_data), language=settings.language, gpu=settings.gpu,
+                          limits=sb.Limits(settings.memory_gb, settings.cpu_seconds, 1, 512, settings.max_pids))
+    cage = sb.ProcessCage(f"measure-{work.name}", settings.max_pids, memory_gb=settings.memory_gb)
+    spec.memory_caged = cage.memory_path is not None
+    job = {"kind": "script", "argv": cmd[1:], "cwd": sb.SCRATCH, "env": sb.kernel_env(spec),
+           "binds": [[str(work), sb.SCRATCH], [str(out), sb.ARTIFACTS]], "fresh": fresh, "hide": hide,
+           "mkdirs": [sb.HOME],
+           "limits": {"address_space": int(sb.address_space_gb(settings.memory_gb, spec.memory_caged) * 2**30),
+                      "cpu_seconds": int(settings.cpu_seconds), "file_bytes": size}}
+    started = time.monotonic()
+    try:
+        code, timed_out = parent.run(job, cage, settings.wall_seconds)
+    except pool.WarmUnavailable as exc:
+        cage.kill_all()
+        _warn_cold(str(exc))
+        for d in (out, runtime):                 # the cold sandbox starts from the same empty folders
+            shutil.rmtree(d, ignore_errors=True)
+            d.mkdir()
+        return None
+    finally:
+        cage.kill_all()
+    memory_exceeded = cage.memory_exceeded()
+    return time.monotonic() - started, timed_out, (code if code is not None else 125), memory_exceeded
 
 
 def _execute(cmd, work: Path, out: Path, runtime: Path, settings: Settings, mode: str = "describe"):

@@ -64,6 +64,8 @@ class SandboxSpec:
     hide: tuple = ()                  # folders of the Python installation covered by an empty tmpfs (data in packages)
     cgroup_procs: list | str | None = None   # cgroup.procs files of the kernel's cages (ProcessCage): bwrap starts in them
     memory_caged: bool = False        # a memory cgroup holds memory_gb: RLIMIT_AS is then only a backstop
+    admin_cap: bool = False           # a warm parent (farm/warm): CAP_SYS_ADMIN inside its own user namespace only
+    ro_binds: tuple = ()              # (host folder, path inside) pairs bound read-only (the warm parent's code)
 
 
 def _python_roots() -> list[Path]:
@@ -91,6 +93,11 @@ def _system_binds() -> list[str]:
         elif os.path.isdir(d):
             args += ["--ro-bind", d, d]
     return args
+
+
+def scratch_folders(public_data: Path) -> list[str]:
+    """The folders of the public data that get a writable tmpfs in the sandbox (its `.writable` list)."""
+    return [args[-1] for args in zip(*[iter(_scratch_binds(public_data, "1"))] * 4)]
 
 
 def _scratch_binds(public_data: Path, size: str) -> list[str]:
@@ -163,6 +170,11 @@ def wrap(cmd: list[str], spec: SandboxSpec) -> list[str]:
             "--hostname", "sandbox",
             "--die-with-parent", "--disable-userns", "--cap-drop", "ALL",
             "--clearenv"]
+    if spec.admin_cap:
+        # the warm parent's children build their own mount namespaces with it, then drop every capability
+        # (SETPCAP: from the bounding set too) before any job code runs (farm/warm/walls.py); capabilities
+        # of this user namespace only
+        args += ["--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETPCAP"]
     args += _system_binds()
     # tmpfs first: binds made after it stay visible even when they live under /tmp or /home
     size = str(int(spec.limits.disk_mb) * 2**20)
@@ -179,6 +191,8 @@ def wrap(cmd: list[str], spec: SandboxSpec) -> list[str]:
              "--bind", str(spec.artifacts), ARTIFACTS,
              "--bind", str(spec.runtime), str(spec.runtime),
              "--chdir", SCRATCH]
+    for host, inside in spec.ro_binds:
+        args += ["--ro-bind", str(host), str(inside)]
     args += _scratch_binds(spec.public_data, size)
     # no hidden input is ever bound here: the student's functions meet hidden inputs only in a scoring
     # sandbox of their own (measure.py), whose channel back is numeric arrays

@@ -179,26 +179,30 @@ class ScoreArtifacts(NbGraderPreprocessor):
     measure_seconds = Integer(240, help="Wall-time limit of the scoring sandbox (s)").tag(config=True)
     check_cpu_seconds = Float(20.0, help="CPU seconds the grader may spend on one check (0: no limit)").tag(config=True)
     scoring_cpu_seconds = Float(120.0, help="CPU seconds the grader may spend scoring one submission").tag(config=True)
+    warm_parents = Bool(True, help="Scoring jobs run in fresh children of a warm parent (farm/warm)").tag(config=True)
 
     def _measurer(self, scorer, ctx: Context, artifacts: Path, nb=None):
         settings = measure.Settings(
             sandbox=self.sandbox, memory_gb=self.measure_memory_gb, cpu_seconds=self.measure_seconds,
             wall_seconds=self.measure_seconds, max_model_mb=self.max_artifact_mb, gpu=self.gpu,
-            public_code=self.public_code, public_data=self.public_data, language=self.language)
+            public_code=self.public_code, public_data=self.public_data, language=self.language,
+            warm=self.warm_parents and self.sandbox)
 
         def run() -> dict:
             data = scorer.inputs(ctx) if scorer.inputs else {}
             jobs = [replace(m, options=tuple(_model_options(ctx, m, nb).items())) for m in scorer.models]
             # saved models in one fresh sandbox; re-run notebook code (a probe) in another, so code that
             # rides along with a probe cannot touch the models' measurements
-            result, seconds, device = {}, 0.0, {}
+            result, seconds, device, paths = {}, 0.0, {}, set()
             for group in ([j for j in jobs if j.file], [j for j in jobs if not j.file]):
                 if group:
                     got = measure.run(group, artifacts, data, settings)
                     seconds += got.pop("_seconds", 0) or 0
+                    paths.update(got.pop("_paths", None) or ())
                     device.update(got.pop("_device", None) or {})
                     result.update(got)
             ctx.cache["measure_seconds"] = round(seconds, 2)
+            ctx.cache["measure_paths"] = sorted(paths)
             ctx.cache["measure_device"] = {"gpu": self.gpu, **device}
             return result
 
@@ -293,7 +297,7 @@ class ScoreArtifacts(NbGraderPreprocessor):
         return {
             "student": info["student"], "assignment": info["assignment"], "notebook": scorer.notebook,
             "run": {**{k: status.get(k) for k in _RUN_KEYS}, "measure_seconds": ctx.cache.get("measure_seconds"),
-                    "measure_device": ctx.cache.get("measure_device")},
+                    "measure_device": ctx.cache.get("measure_device"), "measure_paths": ctx.cache.get("measure_paths")},
             "notes": self._notes(status),
             "cells": {gid: [r.as_dict() for r in res] for gid, res in results.items()},
         }
