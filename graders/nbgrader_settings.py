@@ -82,6 +82,7 @@ def apply_settings(c, cfg: CourseConfig, argv=(), remote: bool = False) -> None:
     c.SandboxedExecute.disk_mb = sb.disk_mb
     c.SandboxedExecute.max_pids = sb.max_pids
     c.SandboxedExecute.prestart = sb.prestart
+    c.SandboxedExecute.warm_parents = sb.warm_parents     # each kernel a fresh child of a warm parent (farm/warm)
     c.SandboxedExecute.language = cfg.language
     c.SandboxedExecute.public_code = str(PUBLIC_DIR)
     c.SandboxedExecute.public_data = str(cfg.public_data_dir)

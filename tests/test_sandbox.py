@@ -230,8 +230,10 @@ WEAKENINGS = {
 }
 
 
-def _run_probe(cfg, tmp: Path, weaken=None) -> dict:
-    """The probe notebook through SandboxedExecute, against decoys made (and removed) here."""
+def _run_probe(cfg, tmp: Path, weaken=None, warm=False) -> dict:
+    """The probe notebook through SandboxedExecute, against decoys made (and removed) here: in a cold sandbox
+    of its own, or (`warm`) in a fresh child of a warm parent started for it (farm/warm)."""
+    from graders.farm.warm import pool
     decoys = _make_decoys(tmp / "decoys")
     work = tmp / "work"
     work.mkdir()
@@ -252,6 +254,7 @@ def _run_probe(cfg, tmp: Path, weaken=None) -> dict:
     c.SandboxedExecute.sandbox = True
     c.SandboxedExecute.prestart = False
     c.SandboxedExecute.work_root = str(work)
+    c.SandboxedExecute.warm_parents = warm
     real_binds = sb._system_binds
     decoy_binds = ["--ro-bind", str(decoys["system"]), SYSTEM_DECOY, "--ro-bind", str(decoys["mount"]), MOUNT_DECOY]
     try:
@@ -260,7 +263,10 @@ def _run_probe(cfg, tmp: Path, weaken=None) -> dict:
             mp.setattr(sb, "_system_binds", lambda: real_binds() + decoy_binds)
             if weaken is not None:
                 weaken(mp, decoys)
-            nb, _ = SandboxedExecute(config=c).preprocess(nb, {"metadata": {"path": str(work)}})
+            pool.close_all()          # a warm parent made here, with the decoys in its view
+            nb, res = SandboxedExecute(config=c).preprocess(nb, {"metadata": {"path": str(work)}})
+            pool.close_all()
+            assert res["dlcourse"]["status"].get("warm", False) == warm, res["dlcourse"]["status"]
         text = "".join(o.get("text", "") for o in nb.cells[0].outputs)
         assert "PROBE" in text, nb.cells[0].outputs
         result = json.loads(text.split("PROBE", 1)[1])
@@ -287,7 +293,8 @@ def _host_state() -> dict:
 def probe_runs(course, tmp_path_factory):
     """The probe sandboxed, then once per weakening; the host's state before and after all of them."""
     before = _host_state()
-    runs = {"sandboxed": _run_probe(course, tmp_path_factory.mktemp("probe_sandboxed"))}
+    runs = {"sandboxed": _run_probe(course, tmp_path_factory.mktemp("probe_sandboxed")),
+            "sandboxed_warm": _run_probe(course, tmp_path_factory.mktemp("probe_warm"), warm=True)}
     for name, (weaken, _) in WEAKENINGS.items():
         runs[name] = _run_probe(course, tmp_path_factory.mktemp(f"probe_{name}"), weaken)
     runs["host"] = {"before": before, "after": _host_state()}
@@ -296,9 +303,10 @@ def probe_runs(course, tmp_path_factory):
     return runs
 
 
-@pytest.fixture(scope="module")
-def sandboxed(probe_runs):
-    return probe_runs["sandboxed"]
+@pytest.fixture(scope="module", params=["sandboxed", "sandboxed_warm"])
+def sandboxed(probe_runs, request):
+    """The probe's findings in a cold sandbox, and in a warm parent's child (the same walls, farm/warm)."""
+    return probe_runs[request.param]
 
 
 def test_bubblewrap_works_here():
@@ -310,7 +318,7 @@ def test_kernel_runs_as_non_root(sandboxed):
 
 
 def test_the_decoys_are_where_the_probe_looks(probe_runs):
-    for name in ("sandboxed", *WEAKENINGS):
+    for name in ("sandboxed", "sandboxed_warm", *WEAKENINGS):
         assert probe_runs[name]["decoys_mounted"], (name, probe_runs[name])
 
 
@@ -347,7 +355,7 @@ def test_what_got_through_really_reached_the_decoys(probe_runs):
     assert net["loopback_accepted"] >= 1 and net["outside_accepted"] >= 1, net
     visible = probe_runs["course_visible"]
     assert visible["host_file_after"] == "originalpwned" and visible["course_root_pwned"]
-    for name in ("sandboxed", *WEAKENINGS):
+    for name in ("sandboxed", "sandboxed_warm", *WEAKENINGS):
         if name != "writable_system":
             assert probe_runs[name]["system_decoy_files"] == [], name
 

@@ -128,23 +128,39 @@ def test_control_without_one_wall_the_next_child_sees_the_leftover(parent, wall,
 
 REACH = """
 import ctypes, json, os, signal
-me = int(os.readlink("/proc/self"))        # our number in the /proc we see (not getpid(): we are 1 in our own)
+me = int(os.readlink("/proc/self"))        # our number in the /proc we see (not getpid(): we are 2 in our own)
 libc = ctypes.CDLL(None, use_errno=True)
+
+
+def nspid(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("NSpid:"):
+            return [int(x) for x in line.split()[1:]]
+    return []
+
+
+mine = nspid("self")
+procs = {}
+for p in os.listdir("/proc"):
+    if p.isdigit():
+        try:
+            procs[int(p)] = (open(f"/proc/{p}/status").read().split("\\n")[0], nspid(p))
+        except OSError:
+            pass
+# numbers that mean a process of our own namespace when we signal them (ours, our init): not a way out
+ours = {ns[-1] for _, ns in procs.values() if len(mine) > 1 and len(ns) == len(mine)}
 reached, tried = [], []
-for pid in sorted(int(p) for p in os.listdir("/proc") if p.isdigit()):
-    try:
-        status = open(f"/proc/{pid}/status").read()
-    except OSError:
-        continue
-    if "python" not in status.split("\\n")[0] or pid == me:
-        continue
+for pid, (name, ns) in sorted(procs.items()):
+    if pid == me or "python" not in name or (len(mine) > 1 and len(ns) == len(mine)):
+        continue                            # ourselves, or a process of our own namespace
     tried.append(pid)
-    try:
-        os.kill(pid, 0)
-        reached.append(f"signal {pid}")
-    except OSError:
-        pass
-    if libc.ptrace(16, pid, 0, 0) == 0:                       # PTRACE_ATTACH
+    if pid not in ours:
+        try:
+            os.kill(pid, 0)
+            reached.append(f"signal {pid}")
+        except OSError:
+            pass
+    if libc.ptrace(16, pid, 0, 0) == 0:     # PTRACE_ATTACH (the number, in our namespace)
         reached.append(f"ptrace {pid}")
     for what in ("mem", "environ"):
         try:
@@ -158,7 +174,7 @@ try:
     reached.append("code")
 except OSError:
     pass
-json.dump({"reached": reached, "tried": tried}, open("/submission/found.json", "w"))
+json.dump({"reached": reached, "tried": tried, "ours": sorted(ours)}, open("/submission/found.json", "w"))
 """
 
 

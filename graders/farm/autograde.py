@@ -72,6 +72,7 @@ def nbgrader_api(cfg: CourseConfig, work_root: str | None = None, scheduler: str
     apply_settings(c, cfg, remote=bool(scheduler))
     if work_root:
         c.SandboxedExecute.work_root = work_root
+        c.ScoreArtifacts.work_root = work_root      # scoring jobs' folders (and a warm parent's) beside the kernels'
     if scheduler:
         c.SandboxedExecute.scheduler = scheduler
     if prestart is not None:

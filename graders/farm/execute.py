@@ -15,6 +15,7 @@ import math
 import os
 import re
 import shutil
+import logging
 import signal
 import subprocess
 import tempfile
@@ -35,18 +36,69 @@ from traitlets import Bool, Float, Integer, Unicode
 from ..messages import msg
 from . import sandbox as sb
 
+log = logging.getLogger("dlcourse.execute")
+
 
 class SandboxedKernelManager(AsyncKernelManager):
-    """A kernel manager whose kernel command runs inside the sandbox."""
+    """A kernel manager whose kernel command runs inside the sandbox: a bubblewrap process of its own (cold),
+    or a fresh child of the run's warm parent (farm/warm), which already imported the notebook's frameworks."""
 
     sandbox_spec: sb.SandboxSpec | None = None
     output_hook: str | None = None      # run by the kernel at start: the kernel-side output cap
+    warm_run: dict | None = None        # the run whose warm parent starts this kernel (None: cold)
 
     def format_kernel_cmd(self, extra_arguments=None):
         cmd = super().format_kernel_cmd(extra_arguments)
         if self.output_hook:
             cmd = cmd + [f"--IPKernelApp.exec_files={self.output_hook}"]
+        if self.warm_run is not None and _warm_argv(cmd) is not None:
+            return cmd                  # the warm child gets the bare command; its walls are its own
         return sb.wrap(cmd, self.sandbox_spec) if self.sandbox_spec is not None else cmd
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        run = self.warm_run
+        argv = _warm_argv(kernel_cmd) if run is not None else None
+        if argv is None:
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
+        from .warm import pool
+        try:
+            child = run["warm"].spawn(warm_kernel_job(run, argv, kw.get("env") or {}), run["cage"])
+        except pool.WarmUnavailable as exc:      # a cold sandbox instead, same folders and cage
+            log.warning("kernel on the cold path: %s", str(exc)[:300])
+            run["status"]["warm"] = False
+            cmd = sb.wrap([sys.executable, "-m", "ipykernel_launcher", *argv], self.sandbox_spec)
+            return await super()._async_launch_kernel(cmd, **kw)
+        run["status"]["warm"] = True
+        prov = self.provisioner
+        prov.process, prov.pid, prov.pgid = child, child.host, None
+        self._reconcile_connection_info(prov.connection_info)
+
+
+def _warm_argv(cmd) -> list | None:
+    """The kernel's own arguments when `cmd` is the plain ipykernel launcher (what a warm child runs)."""
+    if len(cmd) >= 3 and cmd[1:3] == ["-m", "ipykernel_launcher"]:
+        return list(cmd[3:])
+    return None
+
+
+def warm_kernel_job(run: dict, argv: list, env: dict) -> dict:
+    """What a warm child needs to become this run's kernel: the same view, limits and environment as
+    the cold sandbox (sandbox.wrap), with its own folders and the runtime at its host path."""
+    spec: sb.SandboxSpec = run["spec"]
+    size = int(spec.limits.disk_mb) * 2**20
+    fresh = [[p, size] for p in ("/tmp", "/home", "/dev/shm", *sb.scratch_folders(spec.public_data))]
+    runtime = str(spec.runtime)
+    return {"kind": "kernel", "argv": argv, "cwd": sb.SCRATCH, "env": {str(k): str(v) for k, v in env.items()},
+            "binds": [[str(spec.scratch), sb.SCRATCH], [str(spec.artifacts), sb.ARTIFACTS], [runtime, warm_pool_hold()]],
+            "fresh": fresh, "hide": [str(run["warm"].slots), *(str(h) for h in spec.hide)],
+            "mkdirs": [sb.HOME, runtime], "rebinds": [[warm_pool_hold(), runtime]],
+            "limits": {"address_space": int(sb.address_space_gb(spec.limits.memory_gb, spec.memory_caged) * 2**30),
+                       "cpu_seconds": int(spec.limits.cpu_seconds), "file_bytes": size}}
+
+
+def warm_pool_hold() -> str:
+    from .warm.pool import HOLD
+    return HOLD
 
 
 def _ignore_sigint():
@@ -147,6 +199,8 @@ class SandboxedExecute(Execute):
     kernels_per_gpu = Integer(1, help="Gradings sharing one GPU: a Dask grading asks for 1/N of a 'GPU'").tag(
         config=True)
     work_root = Unicode("", help="Where per-notebook work folders are made (default: system temp)").tag(config=True)
+    warm_parents = Bool(False, help="Start each kernel as a fresh child of a warm parent that imported the "
+                                    "notebook's frameworks (farm/warm; SANDBOX['warm_parents'])").tag(config=True)
 
     def _messages(self):
         gb = f"{self.memory_gb:g}"
@@ -181,6 +235,7 @@ class SandboxedExecute(Execute):
         km.connection_file = str(run["runtime"] / "kernel.json")
         km.sandbox_spec = run["spec"] if self.sandbox else None
         km.output_hook = run.get("output_hook")
+        km.warm_run = run if run.get("warm") is not None else None
         return km
 
     async def async_start_new_kernel(self, **kwargs):
@@ -342,9 +397,36 @@ class SandboxedExecute(Execute):
                                  "notebook_dir": resources.get("metadata", {}).get("path")}
         return nbformat.reads(result["nb"], as_version=4), resources
 
-    def _new_run(self, student: str | None) -> dict:
+    def _warm_parent(self, modules: list | None):
+        """The warm parent for a notebook importing `modules` (its locked cells' imports), or None: cold."""
+        if not (self.warm_parents and self.sandbox) or modules is None:
+            return None
+        from .measure import warm_key
+        from .warm import pool
+        from .measure import WARM_ALONGSIDE
+        wanted = ["ipykernel.kernelapp", "numpy", *(m for m in modules if not m.split(".")[0] == "dlcourse")]
+        for m in list(wanted):                  # what scoring the notebook will need too: one parent serves both
+            wanted += [extra for extra in WARM_ALONGSIDE.get(m, ()) if extra not in wanted]
+        wanted = tuple(dict.fromkeys(wanted))
+        key = warm_key(self.public_code, self.public_data, self.language, self.gpu, self.gpu_devices or None,
+                       self.threads)
+
+        def make():
+            return pool.WarmParent(wanted, dict(public_code=Path(self.public_code), public_data=Path(self.public_data),
+                                                language=self.language, threads=self.threads,
+                                                gpu_devices=self.gpu_devices or None),
+                                   memory_gb=self.memory_gb, max_pids=self.max_pids, gpu=self.gpu)
+        try:
+            return pool.parent_for(wanted, key, make)
+        except (pool.WarmUnavailable, sb.SandboxUnavailable, OSError) as exc:
+            log.warning("kernels on the cold path: %s", str(exc)[:300])
+            return None
+
+    def _new_run(self, student: str | None, modules: list | None = None) -> dict:
         """Work folder, sandbox spec and status of one notebook run."""
-        work = Path(tempfile.mkdtemp(prefix="dlcourse-run-", dir=self.work_root or None))
+        parent = self._warm_parent(modules)
+        work = parent.slot("dlcourse-run-") if parent is not None else \
+            Path(tempfile.mkdtemp(prefix="dlcourse-run-", dir=self.work_root or None))
         scratch, artifacts, runtime = work / "submission", work / "artifacts", work / "runtime"
         for d in (scratch, artifacts, runtime):
             d.mkdir()
@@ -368,7 +450,7 @@ class SandboxedExecute(Execute):
         hook = runtime / OUTPUT_HOOK
         hook.write_text(_HOOK_SOURCE % (MAX_OUTPUT_BYTES, str(runtime / OUTPUT_MARKER)))
         return {"work": work, "spec": spec, "scratch": scratch, "artifacts": artifacts, "runtime": runtime,
-                "status": status, "cage": cage, "output_hook": str(hook)}
+                "status": status, "cage": cage, "output_hook": str(hook), "warm": parent}
 
     def _watch_disk(self, run, stop: threading.Event) -> None:
         """Stop the kernel when scratch + artifacts grow past disk_mb (a notebook filling the disk)."""
@@ -389,7 +471,7 @@ class SandboxedExecute(Execute):
         info = resources.get("nbgrader", {})
         student, assignment = str(info.get("student", "")), str(info.get("assignment", ""))
         warm = _take_warm((assignment, self._settings_key())) if self.prestart and km is None else None
-        run = warm.run if warm else self._new_run(student)
+        run = warm.run if warm else self._new_run(student, locked_imports(nb))
         if warm:
             run["status"]["prestarted"] = True
             km = warm.km
@@ -432,7 +514,7 @@ class SandboxedExecute(Execute):
                 self._kernel_log.close()
             if self.prestart and assignment and _next_may_be(assignment):
                 # the next submission's kernel starts now, while this one is scored
-                _prepare_warm((assignment, self._settings_key()), self, warm_code(nb))
+                _prepare_warm((assignment, self._settings_key()), self, warm_code(nb), locked_imports(nb))
         return nb, resources
 
 
@@ -477,6 +559,14 @@ def warm_code(nb) -> str:
     Only modules are loaded (``__import__``): no name is bound, so a student who forgot an import
     still gets the NameError they would get at home.
     """
+    modules = locked_imports(nb)
+    if not modules:
+        return ""
+    return "for _m in %r:\n    try:\n        __import__(_m)\n    except Exception:\n        pass\ndel _m" % (modules,)
+
+
+def locked_imports(nb) -> list:
+    """The modules the notebook's locked cells import (course cells: nbgrader restores them before a run)."""
     modules = []
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
@@ -488,9 +578,7 @@ def warm_code(nb) -> str:
                 name = m.group(1) or m.group(2)
                 if name not in modules:
                     modules.append(name)
-    if not modules:
-        return ""
-    return "for _m in %r:\n    try:\n        __import__(_m)\n    except Exception:\n        pass\ndel _m" % (modules,)
+    return modules
 
 
 class _WarmKernel:
@@ -499,8 +587,8 @@ class _WarmKernel:
     Used once, by one student's notebook, then shut down: never reused across students.
     """
 
-    def __init__(self, owner: "SandboxedExecute", code: str):
-        self.run = owner._new_run(None)
+    def __init__(self, owner: "SandboxedExecute", code: str, modules: list | None = None):
+        self.run = owner._new_run(None, modules)
         self.km = None
         self.error = None
         self.code = code
@@ -518,6 +606,7 @@ class _WarmKernel:
             km.connection_file = str(run["runtime"] / "kernel.json")
             km.sandbox_spec = run["spec"] if self._owner_settings["sandbox"] else None
             km.output_hook = run.get("output_hook")
+            km.warm_run = run if run.get("warm") is not None else None
             self._log = open(run["work"] / "kernel.log", "wb")
             kwargs = dict(env=sb.kernel_env(run["spec"], sandboxed=self._owner_settings["sandbox"]),
                           cwd=str(run["scratch"]), stdout=subprocess.DEVNULL, stderr=self._log,
@@ -600,11 +689,11 @@ def _take_warm(key):
     return None
 
 
-def _prepare_warm(key, owner, code: str) -> None:
+def _prepare_warm(key, owner, code: str, modules: list | None = None) -> None:
     old = _WARM.pop(key, None)
     if old is not None:
         old.discard()
-    _WARM[key] = _WarmKernel(owner, code)
+    _WARM[key] = _WarmKernel(owner, code, modules)
 
 
 @atexit.register

@@ -349,7 +349,21 @@ def labelled_data_in_packages() -> tuple:
     return tuple(found)
 
 
+# modules a kernel's warm parent imports beside a notebook's own imports, so that it can serve the scoring jobs
+# of that notebook too (WARM_MODULES of the same framework)
+WARM_ALONGSIDE = {
+    "tensorflow": ("keras",),
+    "keras": ("tensorflow",),
+    "transformers": ("torch",),
+    "fastai.vision.all": ("torch",),
+}
+
 _PATHS: list = []
+
+
+def warm_key(public_code, public_data, language, gpu, gpu_devices, threads) -> tuple:
+    """What a warm parent's environment depends on: a kernel's parent serves scoring jobs with the same key."""
+    return (str(public_code), str(public_data), str(language), bool(gpu), gpu_devices or None, int(threads))
 
 
 def _warm_parent(kind: str, settings: Settings):
@@ -361,10 +375,9 @@ def _warm_parent(kind: str, settings: Settings):
     def make():
         return pool.WarmParent(WARM_MODULES[kind], dict(public_code=Path(settings.public_code),
                                                          public_data=Path(settings.public_data),
-                                                         language=settings.language, disk_mb=512),
+                                                         language=settings.language, threads=1),
                                memory_gb=settings.memory_gb, max_pids=settings.max_pids, gpu=settings.gpu)
-    key = (settings.memory_gb, settings.max_pids, settings.gpu, settings.public_code, settings.public_data,
-           settings.language)
+    key = warm_key(settings.public_code, settings.public_data, settings.language, settings.gpu, None, 1)
     try:
         return pool.parent_for(WARM_MODULES[kind], key, make)
     except (pool.WarmUnavailable, sb.SandboxUnavailable, OSError) as exc:

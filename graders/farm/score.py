@@ -35,7 +35,7 @@ CHECKS_SUFFIX = ".checks.json"
 # what checks.json keeps of the run's status (farm/execute.py)
 _RUN_KEYS = ("seconds", "sandboxed", "kernel_dead", "notebook_timed_out", "skipped_cells", "worker", "prestarted",
              "memory_exceeded", "memory_gb", "memory_caged", "memory_peak_mb", "output_truncated", "max_pids",
-             "pids_refused", "gpu", "cuda_visible_devices")
+             "pids_refused", "gpu", "cuda_visible_devices", "warm")
 
 
 def _messages_output(results: list[CheckResult], lang: str) -> NotebookNode:
@@ -180,13 +180,14 @@ class ScoreArtifacts(NbGraderPreprocessor):
     check_cpu_seconds = Float(20.0, help="CPU seconds the grader may spend on one check (0: no limit)").tag(config=True)
     scoring_cpu_seconds = Float(120.0, help="CPU seconds the grader may spend scoring one submission").tag(config=True)
     warm_parents = Bool(True, help="Scoring jobs run in fresh children of a warm parent (farm/warm)").tag(config=True)
+    work_root = Unicode("", help="Where scoring jobs' folders are made (default: system temp)").tag(config=True)
 
     def _measurer(self, scorer, ctx: Context, artifacts: Path, nb=None):
         settings = measure.Settings(
             sandbox=self.sandbox, memory_gb=self.measure_memory_gb, cpu_seconds=self.measure_seconds,
             wall_seconds=self.measure_seconds, max_model_mb=self.max_artifact_mb, gpu=self.gpu,
             public_code=self.public_code, public_data=self.public_data, language=self.language,
-            warm=self.warm_parents and self.sandbox)
+            warm=self.warm_parents and self.sandbox, work_root=self.work_root or None)
 
         def run() -> dict:
             data = scorer.inputs(ctx) if scorer.inputs else {}

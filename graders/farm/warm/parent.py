@@ -72,9 +72,9 @@ def _child(job: dict, go_fd: int, ctl: tuple) -> None:
         skip = tuple(job.get("skip", ()))
         walls.unshare_namespaces(skip)
         walls.build_view(job)
-        pid = os.fork()                      # PID 1 of the new namespace
+        pid = os.fork()                      # PID 1 of the new namespace: a minimal init
         if pid == 0:
-            _grandchild(job)
+            _init(job)
         walls.only_standard_fds(None)
         _, status = os.waitpid(pid, 0)
         code = _exit_code(status)
@@ -86,7 +86,34 @@ def _child(job: dict, go_fd: int, ctl: tuple) -> None:
     os._exit(code)
 
 
-def _grandchild(job: dict) -> None:
+def _init(job: dict) -> None:
+    """PID 1 of the child's namespace, as bubblewrap has one: without capabilities, it starts the job as PID 2,
+    reaps what the job leaves behind and ends with the job's exit code (the kernel then ends everything else in
+    the namespace).  The job is not PID 1, so it can kill itself and its orphans are reaped, as in a cold sandbox."""
+    code = 125
+    try:
+        if "caps" not in job.get("skip", ()):
+            walls.drop_privileges()
+        walls.only_standard_fds(None)
+        pid = os.fork()
+        if pid == 0:
+            _job(job)
+        while True:
+            try:
+                done, status = os.waitpid(-1, 0)
+            except ChildProcessError:
+                break
+            except InterruptedError:
+                continue
+            if done == pid:
+                code = _exit_code(status)
+                break
+    except BaseException:                    # noqa: BLE001
+        pass
+    os._exit(code)
+
+
+def _job(job: dict) -> None:
     code = 125
     try:
         walls.set_limits(job.get("limits", {}))
@@ -119,6 +146,7 @@ def _run(job: dict) -> int:
     argv = [str(a) for a in job["argv"]]
     if job.get("kind") == "kernel":          # an IPython kernel, as `python -m ipykernel_launcher -f FILE`
         sys.argv = ["ipykernel_launcher", *argv]
+        sys.path[:] = [""] + [p for p in sys.path if p not in ("", HERE)]     # as `python -m` sets it
         from ipykernel import kernelapp
         kernelapp.launch_new_instance(argv=argv)
         return 0
@@ -154,7 +182,8 @@ def main(modules: list[str]) -> None:
         _send(ctl_out, {"ready": False, "error": f"{threads} threads after the imports: forking is not safe"})
         return
     _send(ctl_out, {"ready": True, "pid": os.getpid(), "seconds": round(time.monotonic() - start, 2),
-                    "failed": failed, "dumpable": walls._libc.prctl(3, 0, 0, 0, 0)})   # PR_GET_DUMPABLE
+                    "failed": failed, "dumpable": walls._libc.prctl(3, 0, 0, 0, 0),    # PR_GET_DUMPABLE
+                    "has": sorted(sys.modules)})
     go: dict[int, int] = {}
     children: dict[int, int] = {}
     buffer = bytearray()

@@ -29,7 +29,9 @@ from .. import sandbox as sb
 
 HERE = Path(__file__).resolve().parent
 CODE_INSIDE = "/opt/dlcourse-warm"
+HOLD = "/run/dlcourse-hold"           # an empty mountpoint: a child parks a folder there while it rebuilds its view
 MAX_PARENTS = 2
+PARENT_AS_GB = 2**16                  # no real address-space limit on the parent (its children set their own)
 START_TIMEOUT = 600
 
 log = logging.getLogger("dlcourse.warm")
@@ -83,22 +85,84 @@ def host_pid(root: int, inner: int, depth: int = 4) -> int | None:
 _SPAWNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dlcourse-warm")
 
 
+class WarmChild:
+    """One job's child as the grader holds it: its exit code once the parent reports it; signals go to the
+    job's own process (PID 1 of the child's namespace), found by its host PID.  Quacks like the Popen that
+    jupyter_client's provisioner keeps (poll, wait, send_signal, kill, terminate, pid)."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, parent: "WarmParent", job_id: int, host: int):
+        self.parent, self.job_id, self.host = parent, job_id, host
+        self.returncode: int | None = None
+        self._job_pid: int | None = None
+
+    @property
+    def pid(self) -> int:
+        return self.job_pid() or self.host
+
+    def job_pid(self) -> int | None:
+        """The host PID of the job's process (PID 2 of the child's namespace, below its init), once it exists."""
+        if self._job_pid is None:
+            self._job_pid = host_pid(self.host, 2, depth=2)
+        return self._job_pid
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            self.returncode = self.parent._exit_code(self.job_id)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired("warm child", timeout)
+            with self.parent._cond:
+                self.parent._cond.wait(0.1)
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        target = self.job_pid() or self.host
+        if self.poll() is None:
+            os.kill(target, signum)
+
+    def kill(self) -> None:
+        import signal
+        if self.poll() is not None:          # reaped: its PIDs may belong to someone else by now
+            return
+        for pid in (self.job_pid(), self.host):
+            if pid:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+
+    def terminate(self) -> None:
+        import signal
+        self.send_signal(signal.SIGTERM)
+
+
 class WarmParent:
     def __init__(self, modules: tuple, spec_args: dict, memory_gb: float, max_pids: int, gpu: bool = False,
                  dumpable: bool = False):
         self.modules = tuple(modules)
-        self.slots = Path(tempfile.mkdtemp(prefix="dlcourse-warm-"))
+        # in the system's temp folder whatever the grader's work_root: a kernel's ipc socket path must stay short
+        self.slots = Path(tempfile.mkdtemp(prefix="dlw-"))
         self.slots.chmod(0o755)
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()           # one spawn at a time (fork, cgroup move, go)
+        self._cond = threading.Condition()      # messages from the parent's reader thread
+        self._messages: dict = {}               # ("forked" | "exit", id) → message
+        self._gone = False
         self._next = 0
-        self._buffer = bytearray()
         self.ready: dict = {}
         empty = self.slots / ".mountpoint"
         empty.mkdir()
+        # the parent's own rlimits are only a ceiling its children lower for themselves (a child cannot raise a
+        # hard limit): address space and file size unbounded here, CPU time very high; its cgroup holds it
         self.spec = sb.SandboxSpec(scratch=empty, artifacts=empty, runtime=self.slots,
-                                   limits=sb.Limits(memory_gb, 10**7, 1, spec_args.get("disk_mb", 512), max_pids),
-                                   admin_cap=True, ro_binds=((HERE, CODE_INSIDE),), gpu=gpu,
-                                   **{k: v for k, v in spec_args.items() if k != "disk_mb"})
+                                   limits=sb.Limits(PARENT_AS_GB, 10**7, spec_args.get("threads", 1), 2**20, max_pids),
+                                   admin_cap=True, ro_binds=((HERE, CODE_INSIDE), (empty, HOLD)), gpu=gpu,
+                                   **{k: v for k, v in spec_args.items() if k not in ("disk_mb", "threads")})
         self.cage = sb.ProcessCage(f"warm-{self.slots.name}", max_pids, memory_gb=memory_gb)
         self.spec.cgroup_procs = self.cage.procs_files() or None
         self.spec.memory_caged = self.cage.memory_path is not None
@@ -107,10 +171,8 @@ class WarmParent:
         self.log_path = self.slots / ".parent.log"
         started = time.monotonic()
         self.proc = _SPAWNER.submit(self._popen, cmd).result()
-        try:
-            msg = self._read(timeout=START_TIMEOUT)
-        except WarmUnavailable:
-            msg = None
+        threading.Thread(target=self._reader, daemon=True, name="dlcourse-warm-reader").start()
+        msg = self._wait_for(("ready", 0), START_TIMEOUT)
         if not msg or not msg.get("ready"):
             self.close()
             raise WarmUnavailable(f"the warm parent did not start: {msg or self._log_tail()}")
@@ -132,7 +194,7 @@ class WarmParent:
             return "no log"
 
     def alive(self) -> bool:
-        return self.proc.poll() is None
+        return not self._gone and self.proc.poll() is None
 
     # ── protocol ────────────────────────────────────────────────────────────
     def _send(self, message: dict) -> None:
@@ -142,25 +204,45 @@ class WarmParent:
         except (OSError, ValueError) as exc:
             raise WarmUnavailable(f"the warm parent is gone ({exc})") from None
 
-    def _read(self, timeout: float) -> dict | None:
+    def _reader(self) -> None:
+        """Every line the parent writes, filed by kind and job; at its end every waiter learns it is gone."""
+        for line in self.proc.stdout:
+            try:
+                msg = json.loads(line)
+            except ValueError:
+                continue
+            key = ("ready", 0) if "ready" in msg else ("forked", msg.get("forked")) if "forked" in msg \
+                else ("exit", msg.get("exit"))
+            with self._cond:
+                self._messages[key] = msg
+                self._cond.notify_all()
+        with self._cond:
+            self._gone = True
+            self._cond.notify_all()
+
+    def _wait_for(self, key: tuple, timeout: float) -> dict | None:
+        """The message `key`; None after `timeout`; WarmUnavailable when the parent is gone without it."""
         deadline = time.monotonic() + timeout
-        fd = self.proc.stdout.fileno()
-        with selectors.DefaultSelector() as sel:
-            sel.register(fd, selectors.EVENT_READ)
-            while b"\n" not in self._buffer:
+        with self._cond:
+            while key not in self._messages:
                 left = deadline - time.monotonic()
-                if left <= 0 or not sel.select(left):
-                    return None
-                chunk = os.read(fd, 1 << 16)
-                if not chunk:            # the parent's end closed: it is gone (not a timeout)
+                if self._gone:
+                    if key[0] == "ready":
+                        return None
                     raise WarmUnavailable("the warm parent stopped")
-                self._buffer.extend(chunk)
-        line, _, rest = bytes(self._buffer).partition(b"\n")
-        self._buffer[:] = rest
-        try:
-            return json.loads(line)
-        except ValueError:
-            return None
+                if left <= 0:
+                    return None
+                self._cond.wait(min(left, 1.0))
+            return self._messages.pop(key)
+
+    def _exit_code(self, job_id: int) -> int | None:
+        with self._cond:
+            msg = self._messages.get(("exit", job_id))
+            if msg is not None:
+                return msg.get("code")
+            if self._gone:
+                return -9                # the parent and so its children are gone
+        return None
 
     # ── one job ─────────────────────────────────────────────────────────────
     def slot(self, prefix: str) -> Path:
@@ -169,18 +251,17 @@ class WarmParent:
         path.chmod(0o755)
         return path
 
-    def run(self, job: dict, cage: sb.ProcessCage, wall_seconds: float) -> tuple[int | None, bool]:
-        """Run one job in a fresh child: (exit code, timed out).  Raises WarmUnavailable when the parent
-        cannot (the caller grades this job on the cold path)."""
+    def spawn(self, job: dict, cage: sb.ProcessCage) -> WarmChild:
+        """Fork a child for `job`, move it into `cage` and let it go.  WarmUnavailable when the parent cannot."""
         with self._lock:
             if not self.alive():
                 raise WarmUnavailable("the warm parent has stopped")
             self._next += 1
             job_id = self._next
             self._send({**job, "op": "spawn", "id": job_id})
-            msg = self._read(timeout=60)
-            if not msg or msg.get("forked") != job_id:
-                raise WarmUnavailable(f"the warm parent did not fork: {msg}")
+            msg = self._wait_for(("forked", job_id), 60)
+            if not msg:
+                raise WarmUnavailable("the warm parent did not fork")
             child = host_pid(self.host_pid, int(msg["pid"]), depth=1)
             if child is None:
                 raise WarmUnavailable("the warm child was not found")
@@ -189,24 +270,25 @@ class WarmParent:
                     Path(procs).write_text(str(child))
             except OSError as exc:
                 os.kill(child, 9)
-                try:
-                    self._read(timeout=30)
-                except WarmUnavailable:
-                    pass
                 raise WarmUnavailable(f"the warm child could not join its cgroup: {exc}") from None
             self._send({"op": "go", "id": job_id})
-            try:
-                msg = self._read(timeout=wall_seconds)
-                timed_out = msg is None
-                if timed_out:
-                    cage.kill_all()
-                    msg = self._read(timeout=30)
-            except WarmUnavailable:
-                # the parent died under this job (killed, or its sandbox ended): not the student's doing
+            return WarmChild(self, job_id, child)
+
+    def run(self, job: dict, cage: sb.ProcessCage, wall_seconds: float) -> tuple[int | None, bool]:
+        """Run one job in a fresh child: (exit code, timed out).  Raises WarmUnavailable when the parent
+        cannot (the caller grades this job on the cold path)."""
+        child = self.spawn(job, cage)
+        try:
+            msg = self._wait_for(("exit", child.job_id), wall_seconds)
+            timed_out = msg is None
+            if timed_out:
                 cage.kill_all()
-                raise
-            code = msg.get("code") if msg and msg.get("exit") == job_id else None
-            return code, timed_out
+                msg = self._wait_for(("exit", child.job_id), 30)
+        except WarmUnavailable:
+            # the parent died under this job (killed, or its sandbox ended): not the student's doing
+            cage.kill_all()
+            raise
+        return (msg.get("code") if msg else None), timed_out
 
     def close(self) -> None:
         try:
@@ -227,20 +309,20 @@ _PARENTS_LOCK = threading.Lock()
 
 
 def parent_for(modules: tuple, key: tuple, make) -> WarmParent:
-    """The warm parent for `modules` under settings `key`, started with make() when there is none."""
-    full = (tuple(modules), key)
+    """A live warm parent under settings `key` that has imported every module in `modules` (a kernel's parent
+    serves its scoring jobs too); else one started with make().  At most MAX_PARENTS per process: the least
+    recently used is closed first."""
     with _PARENTS_LOCK:
-        parent = _PARENTS.get(full)
-        if parent is not None and not parent.alive():
+        for full in [f for f, p in _PARENTS.items() if not p.alive()]:
             _PARENTS.pop(full).close()
-            parent = None
-        if parent is None:
-            while len(_PARENTS) >= MAX_PARENTS:
-                _PARENTS.pop(next(iter(_PARENTS))).close()
-            parent = make()
-            _PARENTS[full] = parent
-        else:
-            _PARENTS[full] = _PARENTS.pop(full)          # most recently used last
+        for full, parent in list(_PARENTS.items()):
+            if full[1] == key and set(modules) <= set(parent.ready.get("has", ())):
+                _PARENTS[full] = _PARENTS.pop(full)      # most recently used last
+                return parent
+        while len(_PARENTS) >= MAX_PARENTS:
+            _PARENTS.pop(next(iter(_PARENTS))).close()
+        parent = make()
+        _PARENTS[(tuple(modules), key)] = parent
         return parent
 
 
