@@ -7,6 +7,7 @@ grader processes, on a Dask cluster), and every way must give the grades the cla
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -166,25 +167,56 @@ def _grader_processes(runner_pid: int) -> list[int]:
     return found
 
 
+def _descendants(pid: int, depth: int = 6) -> list[int]:
+    out, level = [], [pid]
+    for _ in range(depth):
+        level = [int(c) for p in level
+                 for c in subprocess.run(["pgrep", "-P", str(p)], capture_output=True, text=True).stdout.split()]
+        out += level
+    return out
+
+
 def _student_in_kernel(pid: int) -> str | None:
-    """The student whose notebook a grader process runs now (DLCOURSE_STUDENT on its bwrap child's command line)."""
-    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
-    for child in out:
+    """The student whose notebook a grader process runs now: DLCOURSE_STUDENT on its bwrap child's command line
+    (a cold sandbox), or in the environment of the kernel its warm parent forked (farm/warm)."""
+    for child in _descendants(pid):
         try:
             args = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+            env = Path(f"/proc/{child}/environ").read_bytes().split(b"\0")
         except OSError:
             continue
-        if not any(a.endswith(b"bwrap") for a in args[:8]):
-            continue
-        for i, a in enumerate(args[:-2]):
-            if a == b"--setenv" and args[i + 1] == b"DLCOURSE_STUDENT":
-                return args[i + 2].decode()
+        if any(a.endswith(b"bwrap") for a in args[:8]):
+            for i, a in enumerate(args[:-2]):
+                if a == b"--setenv" and args[i + 1] == b"DLCOURSE_STUDENT":
+                    return args[i + 2].decode()
+        for var in env:
+            if var.startswith(b"DLCOURSE_STUDENT="):
+                return var.split(b"=", 1)[1].decode()
     return None
+
+
+@contextlib.contextmanager
+def _cold(cfg):
+    """The farm's course graded with SANDBOX['warm_parents'] off while the block runs (the test picks the
+    grader process to kill by the student on its bwrap kernel's command line, which a warm kernel has not;
+    a warm parent's death is tested in test_warm.py)."""
+    path = cfg.root / "course_config.py"
+    text = path.read_text()
+    path.write_text(text + "\nSANDBOX = {**SANDBOX, 'warm_parents': False}\n")
+    try:
+        yield
+    finally:
+        path.write_text(text)
 
 
 def test_three_grader_deaths_charge_only_what_each_held(farm):
     """kill -9 of grader processes that each hold a different submission: each of those (and only those) is
     charged one attempt and graded again; the rest of the batch is not charged and is graded once."""
+    with _cold(farm):
+        _three_grader_deaths(farm)
+
+
+def _three_grader_deaths(farm):
     n = len(QUIZ_CLASS)
     proc = _start_batch(farm, "concepts_quiz", "--workers", "2", "--force", *_only(QUIZ_CLASS))
     deadline = time.time() + 300

@@ -271,3 +271,36 @@ def test_scoring_warm_equals_cold_and_a_parent_killed_mid_job_loses_nothing(tmp_
     assert "cold" in again["_paths"], again["_paths"]
     assert _comparable(again) == _comparable(cold)
     pool.close_all()
+
+
+def test_a_parent_killed_while_its_kernel_runs_a_notebook_costs_the_student_nothing(course, tmp_path):
+    """kill -9 of the warm parent while its kernel runs a cell: the kernel dies with it, and the notebook runs
+    again from the start on the cold path; every cell has its output, nothing is charged to the student."""
+    import tempfile
+    import threading
+    import time
+
+    from conftest import run_cells
+
+    first = "import pathlib, time\npathlib.Path('ready').write_text('x')\ntime.sleep(20)\nprint('first done')"
+    killed = {}
+
+    def kill_when_ready():
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and not killed:
+            for ready in Path(tempfile.gettempdir()).glob("dlw-*/dlcourse-run-*/submission/ready"):
+                for parent in list(pool._PARENTS.values()):
+                    if str(ready).startswith(str(parent.slots)):
+                        os.kill(parent.host_pid, 9)
+                        killed["parent"] = parent
+            time.sleep(0.1)
+    pool.close_all()
+    killer = threading.Thread(target=kill_when_ready, daemon=True)
+    killer.start()
+    nb, res = run_cells(course, tmp_path, [first, "print('second')"], timeout=120)
+    killer.join(timeout=5)
+    status = res["dlcourse"]["status"]
+    assert killed, "the parent was never killed: the test proved nothing"
+    assert status.get("warm_parent_died") and not status["kernel_dead"], status
+    assert "first done" in str(nb.cells[0].outputs) and "second" in str(nb.cells[1].outputs), nb.cells
+    pool.close_all()

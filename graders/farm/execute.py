@@ -15,6 +15,7 @@ import math
 import os
 import re
 import shutil
+import copy
 import logging
 import signal
 import subprocess
@@ -487,6 +488,7 @@ class SandboxedExecute(Execute):
         stop = threading.Event()
         watcher = threading.Thread(target=self._watch_disk, args=(run, stop), daemon=True)
         watcher.start()
+        original = copy.deepcopy(nb) if run.get("warm") is not None else None
         try:
             nb, resources = super().preprocess(nb, resources, km=km)
         except DeadKernelError:          # outside a cell (e.g. while starting): the cgroup may have ended it
@@ -515,6 +517,20 @@ class SandboxedExecute(Execute):
             if self.prestart and assignment and _next_may_be(assignment):
                 # the next submission's kernel starts now, while this one is scored
                 _prepare_warm((assignment, self._settings_key()), self, warm_code(nb), locked_imports(nb))
+        parent = run.get("warm")
+        if original is not None and status.get("warm") and not parent.alive():
+            # the warm parent died under this notebook (killed, its sandbox ended): its kernel died with it, which
+            # is not the student's doing.  The notebook runs again, cold, from the start.
+            log.warning("the warm parent stopped during a notebook: it runs again on the cold path")
+            shutil.rmtree(run["work"], ignore_errors=True)
+            again = {k: v for k, v in resources.items() if k != "dlcourse"}
+            again["metadata"] = {**resources.get("metadata", {}), "path": resources["dlcourse"].get("notebook_dir")}
+            self.warm_parents = False
+            try:
+                nb, resources = self.preprocess(original, again)
+            finally:
+                self.warm_parents = True
+            resources["dlcourse"]["status"]["warm_parent_died"] = True
         return nb, resources
 
 

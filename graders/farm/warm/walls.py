@@ -9,10 +9,12 @@ ctypes only; no framework call).  In this order:
    (/submission, /artifacts, ...), every folder the parent could write (``/tmp``, ``$HOME``,
    ``/dev/shm``, scratch folders of the public data) covered by a fresh empty tmpfs, the folder of
    all job slots covered too (the child sees its own slot only), and data it must not see hidden.
-3. ``fork`` again: the grandchild is PID 1 of the new PID namespace.  The parent has no number
-   there, so the student's code can neither signal nor ptrace it; when the grandchild ends, the
-   kernel kills everything else in its namespace.
-4. In the grandchild: every capability dropped (bounding set, ambient, effective, permitted,
+3. ``fork`` again: PID 1 of the new PID namespace, a minimal init without capabilities, which forks
+   the job as PID 2 (the layout of a bubblewrap sandbox) and reaps what the job leaves.  The parent
+   has no number there, so the student's code can neither signal nor ptrace it (the number it would
+   use names a process of its own namespace); when init ends, the kernel kills everything else in
+   the namespace.
+4. In the job: every capability dropped (bounding set, ambient, effective, permitted,
    inheritable), ``no_new_privs``, rlimits (address space, CPU, file size, no core files), a
    parent-death signal, only fds 0-2 (to /dev/null or the job's log), the job's environment, fresh
    random seeds.  Then the job runs.
