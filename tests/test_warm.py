@@ -51,6 +51,7 @@ def _job(parent, script: str, skip=(), limits=None) -> tuple[dict, Path]:
     job = {"kind": "script", "argv": [f"{sb.SCRATCH}/job.py"], "cwd": sb.SCRATCH,
            "env": {"PATH": "/usr/bin:/bin", "HOME": sb.HOME, "LANG": "C.UTF-8", "PYTHONPATH": sb.PUBLIC_CODE},
            "binds": [[str(slot), sb.SCRATCH]], "fresh": fresh, "hide": [str(parent.slots)], "mkdirs": [sb.HOME],
+           "keep": [str(p) for p in sb.python_roots()],
            "limits": {"cpu_seconds": 60, **(limits or {})}, "log": f"{sb.SCRATCH}/log.txt", "skip": list(skip)}
     return job, slot
 

@@ -93,6 +93,7 @@ def warm_kernel_job(run: dict, argv: list, env: dict) -> dict:
             "binds": [[str(spec.scratch), sb.SCRATCH], [str(spec.artifacts), sb.ARTIFACTS], [runtime, warm_pool_hold()]],
             "fresh": fresh, "hide": [str(run["warm"].slots), *(str(h) for h in spec.hide)],
             "mkdirs": [sb.HOME, runtime], "rebinds": [[warm_pool_hold(), runtime]],
+            "keep": [str(p) for p in sb.python_roots()],
             "limits": {"address_space": int(sb.address_space_gb(spec.limits.memory_gb, spec.memory_caged) * 2**30),
                        "cpu_seconds": int(spec.limits.cpu_seconds), "file_bytes": size}}
 
@@ -264,6 +265,7 @@ class SandboxedExecute(Execute):
         if cell.cell_type != "code" or not cell.source.strip():
             return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
         status = self._run["status"]
+        status["cells_started"] = status.get("cells_started", 0) + 1
         if status["kernel_dead"] or time.monotonic() >= self._deadline:
             if status["kernel_dead"]:
                 key = "dead_memory" if status.get("memory_exceeded") else "dead"
@@ -489,12 +491,17 @@ class SandboxedExecute(Execute):
         watcher = threading.Thread(target=self._watch_disk, args=(run, stop), daemon=True)
         watcher.start()
         original = copy.deepcopy(nb) if run.get("warm") is not None else None
+        start_failed = None
         try:
             nb, resources = super().preprocess(nb, resources, km=km)
         except DeadKernelError:          # outside a cell (e.g. while starting): the cgroup may have ended it
             status["kernel_dead"] = True
             self._memory_exceeded()
             nb = self.nb
+        except RuntimeError as exc:      # a warm kernel that never started (its walls): the cold path below
+            if original is None or status.get("cells_started"):
+                raise
+            start_failed = str(exc)[:300]
         finally:
             stop.set()
             status["seconds"] = round(time.monotonic() - started, 2)
@@ -518,10 +525,11 @@ class SandboxedExecute(Execute):
                 # the next submission's kernel starts now, while this one is scored
                 _prepare_warm((assignment, self._settings_key()), self, warm_code(nb), locked_imports(nb))
         parent = run.get("warm")
-        if original is not None and status.get("warm") and not parent.alive():
-            # the warm parent died under this notebook (killed, its sandbox ended): its kernel died with it, which
-            # is not the student's doing.  The notebook runs again, cold, from the start.
-            log.warning("the warm parent stopped during a notebook: it runs again on the cold path")
+        if original is not None and status.get("warm") and (start_failed or not parent.alive()):
+            # the warm parent died under this notebook (killed, its sandbox ended), or its kernel never started:
+            # not the student's doing.  The notebook runs again, cold, from the start.
+            log.warning("a warm kernel failed (%s): the notebook runs again on the cold path",
+                        start_failed or "its parent stopped")
             shutil.rmtree(run["work"], ignore_errors=True)
             again = {k: v for k, v in resources.items() if k != "dlcourse"}
             again["metadata"] = {**resources.get("metadata", {}), "path": resources["dlcourse"].get("notebook_dir")}
@@ -530,7 +538,7 @@ class SandboxedExecute(Execute):
                 nb, resources = self.preprocess(original, again)
             finally:
                 self.warm_parents = True
-            resources["dlcourse"]["status"]["warm_parent_died"] = True
+            resources["dlcourse"]["status"]["warm_parent_died" if not start_failed else "warm_start_failed"] = True
         return nb, resources
 
 

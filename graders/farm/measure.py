@@ -412,7 +412,7 @@ def _execute_warm(parent, cmd, work: Path, out: Path, runtime: Path, settings: S
     spec.memory_caged = cage.memory_path is not None
     job = {"kind": "script", "argv": cmd[1:], "cwd": sb.SCRATCH, "env": sb.kernel_env(spec),
            "binds": [[str(work), sb.SCRATCH], [str(out), sb.ARTIFACTS]], "fresh": fresh, "hide": hide,
-           "mkdirs": [sb.HOME],
+           "mkdirs": [sb.HOME], "keep": [str(p) for p in sb.python_roots()],
            "limits": {"address_space": int(sb.address_space_gb(settings.memory_gb, spec.memory_caged) * 2**30),
                       "cpu_seconds": int(settings.cpu_seconds), "file_bytes": size}}
     started = time.monotonic()

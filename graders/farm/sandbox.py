@@ -68,6 +68,11 @@ class SandboxSpec:
     ro_binds: tuple = ()              # (host folder, path inside) pairs bound read-only (the warm parent's code)
 
 
+def python_roots() -> list[Path]:
+    """The Python installation's folders as the sandbox binds them (a warm child binds them back, farm/warm)."""
+    return _python_roots()
+
+
 def _python_roots() -> list[Path]:
     """Folders the kernel's Python needs: the venv and the base installation."""
     roots = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), Path(sys.prefix)}

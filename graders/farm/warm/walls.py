@@ -87,12 +87,23 @@ def build_view(request: dict) -> None:
     """The child's own mounts (step 2).  `request` comes from the grader (trusted), never the student."""
     for source, target in request.get("binds", []):            # the job's folders, while the slots are visible
         bind(source, target)
+    # read-only folders the job needs that lie under a path about to be emptied (the Python installation in a
+    # venv under /tmp or /home): held by an O_PATH fd, bound back from it afterwards
+    held = {}
+    for path in request.get("keep", []):
+        if os.path.isdir(path):
+            held[path] = os.open(path, os.O_PATH | os.O_DIRECTORY)
     for path, size in request.get("fresh", []):                # everything the parent could write, emptied
         if os.path.isdir(path) and "fresh" not in request.get("skip", ()):
             fresh_tmpfs(path, size)
     for path in request.get("hide", []):                       # slots of other jobs, data this job may not see
         if os.path.isdir(path):
             fresh_tmpfs(path, 4096, mode="0755")
+    for path, fd in held.items():
+        if not os.path.isdir(path) or not os.path.samestat(os.stat(path), os.fstat(fd)):
+            os.makedirs(path, exist_ok=True)
+            bind(f"/proc/self/fd/{fd}", path, readonly=True)
+        os.close(fd)
     for path in request.get("mkdirs", []):
         os.makedirs(path, exist_ok=True)
     for source, target in request.get("rebinds", []):          # back into the emptied slot root: own slot only
