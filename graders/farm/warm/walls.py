@@ -35,6 +35,7 @@ CLONE_NEWPID = 0x20000000
 MS_RDONLY = 0x1
 MS_NOSUID = 0x2
 MS_NODEV = 0x4
+MS_REMOUNT = 0x20
 MS_BIND = 0x1000
 MS_REC = 0x4000
 MS_PRIVATE = 0x40000
@@ -80,7 +81,9 @@ def fresh_tmpfs(path: str, size: int, mode: str = "1777") -> None:
 def bind(source: str, target: str, readonly: bool = False) -> None:
     _mount(source, target, None, MS_BIND | MS_REC)
     if readonly:
-        _mount(None, target, None, MS_BIND | MS_REC | MS_RDONLY | 0x20)        # MS_REMOUNT = 0x20
+        # MS_REMOUNT | MS_BIND | MS_RDONLY, keeping the flags the parent's sandbox locked on the source
+        flags = os.statvfs(target).f_flag & (MS_NOSUID | MS_NODEV | 0x8 | 0x400 | 0x800)   # noexec, noatime, nodiratime
+        _mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | flags)
 
 
 def build_view(request: dict) -> None:
