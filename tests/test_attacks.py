@@ -413,9 +413,10 @@ def _leftover_processes(roots) -> list[str]:
     """Processes left in the batch's own cgroups (everything it started, sandboxed or not), and the attack's
     own `sleep 424` wherever it is.  Scoped to the batch: another test worker's kernels are not its leftovers."""
     pids = _group_pids(roots)
-    out = subprocess.run(["ps", "-eo", "uid=,pid=,args="], capture_output=True, text=True).stdout
-    return [l for l in out.splitlines()
-            if ("sleep 424" in l or (l.split()[1].isdigit() and int(l.split()[1]) in pids)) and "ps -eo" not in l]
+    out = subprocess.run(["ps", "-eo", "stat=,uid=,pid=,args="], capture_output=True, text=True).stdout
+    # a zombie (stat Z) runs nothing and holds no memory: it is an exit status its parent has not read yet
+    return [l for l in out.splitlines() if not l.startswith("Z")
+            and ("sleep 424" in l or (l.split()[2].isdigit() and int(l.split()[2]) in pids)) and "ps -eo" not in l]
 
 
 def _batch_group():
@@ -685,7 +686,7 @@ def test_the_cage_probe_sees_a_cage_and_a_process_left_in_the_batch_group():
     try:
         assert proc.stdout.readline().strip() != "None"
         assert any(p.endswith("/dlcourse-run-probe-control") for p in _cages(roots)), _cages(roots)
-        assert any(str(proc.pid) == line.split()[1] for line in _leftover_processes(roots))
+        assert any(str(proc.pid) == line.split()[2] for line in _leftover_processes(roots))
     finally:
         _remove_group(group)
         proc.wait(timeout=30)

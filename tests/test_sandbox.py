@@ -293,10 +293,12 @@ def _host_state() -> dict:
 def probe_runs(course, tmp_path_factory):
     """The probe sandboxed, then once per weakening; the host's state before and after all of them."""
     before = _host_state()
-    runs = {"sandboxed": _run_probe(course, tmp_path_factory.mktemp("probe_sandboxed")),
-            "sandboxed_warm": _run_probe(course, tmp_path_factory.mktemp("probe_warm"), warm=True)}
+    # short folder names: the kernel's ipc socket path (…/work/dlcourse-run-…/runtime/kernel-4) must stay under
+    # the 107 characters a Unix socket path may have, also below an xdist worker's basetemp (…/popen-gw0/)
+    runs = {"sandboxed": _run_probe(course, tmp_path_factory.mktemp("pr")),
+            "sandboxed_warm": _run_probe(course, tmp_path_factory.mktemp("pr"), warm=True)}
     for name, (weaken, _) in WEAKENINGS.items():
-        runs[name] = _run_probe(course, tmp_path_factory.mktemp(f"probe_{name}"), weaken)
+        runs[name] = _run_probe(course, tmp_path_factory.mktemp("pr"), weaken)
     runs["host"] = {"before": before, "after": _host_state()}
     if runs["sandboxed"]["outside"].startswith("no IPv4"):
         warnings.warn(runs["sandboxed"]["outside"])

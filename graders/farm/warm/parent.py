@@ -92,6 +92,7 @@ def _init(job: dict) -> None:
     the namespace).  The job is not PID 1, so it can kill itself and its orphans are reaped, as in a cold sandbox."""
     code = 125
     try:
+        walls._libc.prctl(walls.PR_SET_PDEATHSIG, 9, 0, 0, 0)      # the namespace ends with the child above it
         if "caps" not in job.get("skip", ()):
             walls.drop_privileges()
         walls.only_standard_fds(None)
@@ -159,6 +160,20 @@ def _run(job: dict) -> int:
     return 0
 
 
+def _end_children(children: dict) -> None:
+    """Kill and reap every child still running, so that none is left behind as an orphan or a zombie."""
+    for pid in children:
+        try:
+            os.kill(pid, 9)
+        except OSError:
+            pass
+    for pid in list(children):
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
+
+
 def main(modules: list[str]) -> None:
     dumpable = modules[:1] == ["--dumpable"]          # the tests' negative control only
     modules = modules[1:] if dumpable else modules
@@ -205,11 +220,13 @@ def main(modules: list[str]) -> None:
         if not ready:
             continue
         messages = _lines(ctl_in, buffer)
-        if messages is None:                 # the grader is gone: so are we (children die with us)
+        if messages is None:                 # the grader is gone: so are we, and our children
+            _end_children(children)
             return
         for msg in messages:
             op = msg.get("op")
             if op == "stop":
+                _end_children(children)
                 return
             if op == "spawn":
                 r, w = os.pipe()

@@ -92,8 +92,8 @@ class WarmChild:
 
     stdin = stdout = stderr = None
 
-    def __init__(self, parent: "WarmParent", job_id: int, host: int):
-        self.parent, self.job_id, self.host = parent, job_id, host
+    def __init__(self, parent: "WarmParent", job_id: int, host: int, cage: sb.ProcessCage | None = None):
+        self.parent, self.job_id, self.host, self.cage = parent, job_id, host, cage
         self.returncode: int | None = None
         self._job_pid: int | None = None
 
@@ -122,20 +122,34 @@ class WarmChild:
         return self.returncode
 
     def send_signal(self, signum: int) -> None:
+        import signal
+        if signum == signal.SIGKILL:
+            self.kill()
+            return
         target = self.job_pid() or self.host
         if self.poll() is None:
             os.kill(target, signum)
 
     def kill(self) -> None:
+        """Everything the child started, at once (as a cold sandbox's PID namespace ends with bubblewrap): every
+        process in its cgroups, again until none is left (a fork bomb forks while it is killed)."""
         import signal
         if self.poll() is not None:          # reaped: its PIDs may belong to someone else by now
             return
-        for pid in (self.job_pid(), self.host):
-            if pid:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            pids = set(self.cage.pids()) if self.cage is not None else set()
+            pids |= {p for p in (self.job_pid() if self.job_pid() else None, self.host) if p}
+            alive = False
+            for pid in pids:
                 try:
                     os.kill(pid, signal.SIGKILL)
+                    alive = True
                 except OSError:
                     pass
+            if not alive or self.cage is None or self.cage.path is None:
+                break
+            time.sleep(0.02)
 
     def terminate(self) -> None:
         import signal
@@ -272,7 +286,7 @@ class WarmParent:
                 os.kill(child, 9)
                 raise WarmUnavailable(f"the warm child could not join its cgroup: {exc}") from None
             self._send({"op": "go", "id": job_id})
-            return WarmChild(self, job_id, child)
+            return WarmChild(self, job_id, child, cage)
 
     def run(self, job: dict, cage: sb.ProcessCage, wall_seconds: float) -> tuple[int | None, bool]:
         """Run one job in a fresh child: (exit code, timed out).  Raises WarmUnavailable when the parent
@@ -292,6 +306,12 @@ class WarmParent:
 
     def close(self) -> None:
         try:
+            if self.proc.poll() is None:         # asked first: the parent ends and reaps its children itself
+                try:
+                    self._send({"op": "stop"})
+                    self.proc.wait(timeout=5)
+                except (WarmUnavailable, subprocess.TimeoutExpired):
+                    pass
             if self.proc.poll() is None:
                 try:
                     os.killpg(self.proc.pid, 9)
