@@ -30,7 +30,7 @@ from .. import sandbox as sb
 HERE = Path(__file__).resolve().parent
 CODE_INSIDE = "/opt/dlcourse-warm"
 HOLD = "/run/dlcourse-hold"           # an empty mountpoint: a child parks a folder there while it rebuilds its view
-MAX_PARENTS = 2
+MAX_PARENTS = 1                       # a kernel's parent also serves its scoring jobs: one per grader process
 PARENT_AS_GB = 2**16                  # no real address-space limit on the parent (its children set their own)
 START_TIMEOUT = 600
 
