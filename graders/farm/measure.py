@@ -209,20 +209,20 @@ def run(jobs: list, artifacts: Path, datasets: dict[str, np.ndarray], settings: 
     """
     results: dict = {}
     seconds, device = 0.0, {}
-    _PATHS.clear()
+    paths: list = []
     for job in jobs:
-        got, spent, dev = _one_job(job, artifacts, datasets, settings)
+        got, spent, dev = _one_job(job, artifacts, datasets, settings, paths)
         results[job.name] = got
         seconds += spent
         device.update(dev)
     results["_seconds"] = round(seconds, 2)
-    results["_paths"] = sorted(set(_PATHS))      # "warm" / "cold": how the jobs ran (for staff and the tests)
+    results["_paths"] = sorted(set(paths))      # "warm" / "cold": how the jobs ran (for staff and the tests)
     if device:
         results["_device"] = device
     return results
 
 
-def _one_job(job, artifacts: Path, datasets: dict, settings: Settings) -> tuple[dict, float, dict]:
+def _one_job(job, artifacts: Path, datasets: dict, settings: Settings, paths: list) -> tuple[dict, float, dict]:
     options = dict(job.options)
     result: dict = {"loaded": True}
     spent, device = 0.0, {}
@@ -237,7 +237,8 @@ def _one_job(job, artifacts: Path, datasets: dict, settings: Settings) -> tuple[
         inputs = list(job.inputs) if mode != "describe" or job.kind in DATA_KINDS else []
         if mode == "cells":
             inputs = [n for n in job.inputs if n in datasets]
-        out, error, took, dev = _sandboxed(mode, job, options, artifacts, {n: datasets[n] for n in inputs}, settings)
+        out, error, took, dev = _sandboxed(mode, job, options, artifacts, {n: datasets[n] for n in inputs}, settings,
+                                           paths)
         spent += took
         device.update(dev)
         if error is not None:
@@ -264,7 +265,8 @@ def _one_job(job, artifacts: Path, datasets: dict, settings: Settings) -> tuple[
     return result, spent, device
 
 
-def _sandboxed(mode: str, job, options: dict, artifacts: Path, datasets: dict, settings: Settings):
+def _sandboxed(mode: str, job, options: dict, artifacts: Path, datasets: dict, settings: Settings,
+               paths: list | None = None):
     """One fresh sandbox for one job in one mode: (arrays and facts, error result or None, seconds, device)."""
     parent = _warm_parent(job.kind, settings)
     if parent is not None:
@@ -294,7 +296,8 @@ def _sandboxed(mode: str, job, options: dict, artifacts: Path, datasets: dict, s
         (work / "job.json").write_text(json.dumps(spec))
         cmd = [sys.executable, f"{scratch}/runner.py", f"{scratch}/job.json"]
         ran = _execute_warm(parent, cmd, work, out, runtime, settings, mode) if parent is not None else None
-        _PATHS.append("warm" if ran else "cold")
+        if paths is not None:
+            paths.append("warm" if ran else "cold")
         elapsed, timed_out, code, memory_exceeded = ran or _execute(cmd, work, out, runtime, settings, mode)
         if timed_out:
             return {}, {"loaded": False, "error": f"timeout after {settings.wall_seconds} s", "limit": True}, elapsed, {}
@@ -357,9 +360,6 @@ WARM_ALONGSIDE = {
     "transformers": ("torch",),
     "fastai.vision.all": ("torch",),
 }
-
-_PATHS: list = []
-
 
 def warm_key(public_code, public_data, language, gpu, gpu_devices, threads) -> tuple:
     """What a warm parent's environment depends on: a kernel's parent serves scoring jobs with the same key."""
