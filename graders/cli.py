@@ -30,7 +30,9 @@ from pathlib import Path
 def _console():
     from rich.console import Console
     import shutil
-    return Console(highlight=False, width=max(160, shutil.get_terminal_size((160, 40)).columns))
+    # piped to a log, a message stays on one line (staff grep it; paths are long)
+    return Console(highlight=False, width=max(160, shutil.get_terminal_size((160, 40)).columns),
+                   soft_wrap=not sys.stdout.isatty())
 
 
 def _load(args):

@@ -48,7 +48,7 @@ def course(tmp_path_factory):
 # The one graded class of the session: the demo class of every exercise, the test-only students below
 # and the variety suite (tests/variety/), graded in ONE batch into PostgreSQL.  Tests that only read
 # results (pipeline, feedback, quiz, dashboard, variety) share it; test_farm regrades parts of it in
-# other ways (serial, resumed, after kill -9, on Dask) and must get the same grades back.
+# other ways (serial, resumed, on Dask) and must get the same grades back (kill -9: test_farm_kills).
 # Three grader processes on two cores: a notebook waiting on its cell timeout (`hangs`) holds one
 # slot while the other two keep both cores busy; 3 × memory_gb must fit the machine (issue 14).
 SESSION_LIMITS = ("SANDBOX = {**SANDBOX, 'memory_gb': 6, 'cell_timeout_s': 180, 'notebook_timeout_s': 900, "

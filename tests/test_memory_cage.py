@@ -201,8 +201,10 @@ def test_the_kernel_runs_inside_its_memory_cage_and_the_cage_is_removed(course, 
         deadline = time.monotonic() + 120
         ready = None
         while time.monotonic() < deadline and ready is None:
-            ready = next(iter([*tmp_path.glob("dlcourse-run-*/submission/ready"),           # cold, or warm:
-                               *Path(tempfile.gettempdir()).glob("dlw-*/dlcourse-run-*/submission/ready")]), None)
+            # this run's own folder is named after its cage (another test's leftover slot is not it)
+            name = cages[0].name if cages else "-"
+            ready = next(iter([*tmp_path.glob(f"{name}/submission/ready"),           # cold, or warm:
+                               *Path(tempfile.gettempdir()).glob(f"dlw-*/{name}/submission/ready")]), None)
             time.sleep(0.1)
         try:
             if ready is None or not cages:

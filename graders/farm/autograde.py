@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import sys
 import tempfile
 import time
 import traceback
@@ -275,7 +276,10 @@ class _progress:
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
         columns = [TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                    TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn()]
-        self.bar = Progress(*columns, disable=not show, transient=False)
+        from rich.console import Console
+        # a log that is not a terminal keeps each message on one line (staff grep it; paths are long)
+        self.bar = Progress(*columns, disable=not show, transient=False,
+                            console=Console(soft_wrap=not sys.stdout.isatty()))
         self.assignment, self.total = assignment, total
 
     def __enter__(self):

@@ -108,6 +108,7 @@ def _ignore_sigint():
 
 
 MAX_OUTPUT_BYTES = 4 * 2**20      # output kept from one notebook run (a gigabyte of print() is dropped)
+SOCKET_PATH_MAX = 100           # a Unix socket path may have 107 bytes; a little room for ZMQ
 OUTPUT_HOOK = "output_cap.py"     # in the run's runtime folder; the kernel runs it at start
 OUTPUT_MARKER = "output-dropped"  # the kernel appends a line to it in each cell whose output it drops
 
@@ -244,7 +245,7 @@ class SandboxedExecute(Execute):
         kwargs["env"] = sb.kernel_env(self._run["spec"], sandboxed=self.sandbox)
         kwargs["cwd"] = str(self._run["scratch"])
         # the kernel's own chatter (TF banners, ipykernel notices) goes to a log, not the grader's terminal
-        self._kernel_log = open(self._run["runtime"].parent / "kernel.log", "wb")
+        self._kernel_log = open(self._run["work"] / "kernel.log", "wb")
         kwargs["stdout"] = subprocess.DEVNULL
         kwargs["stderr"] = self._kernel_log
         if self.sandbox:
@@ -431,6 +432,11 @@ class SandboxedExecute(Execute):
         work = parent.slot("dlcourse-run-") if parent is not None else \
             Path(tempfile.mkdtemp(prefix="dlcourse-run-", dir=self.work_root or None))
         scratch, artifacts, runtime = work / "submission", work / "artifacts", work / "runtime"
+        if len(str(runtime / "kernel-NN")) > SOCKET_PATH_MAX:
+            # a deep work_root: the kernel's ipc sockets would pass the 107 bytes a Unix socket path may
+            # have (ZMQ: "File name too long"), so the runtime folder gets a short one of its own
+            runtime = Path(tempfile.mkdtemp(prefix="dlk-"))
+            runtime.rmdir()
         for d in (scratch, artifacts, runtime):
             d.mkdir()
         # which paper a quiz shows (display only: the grader maps answers itself); a kernel started
