@@ -6,7 +6,7 @@ PIP   := .venv/bin/pip
 STAMP := .stamps
 APT_PACKAGES := bubblewrap postgresql chromium fonts-noto-cjk fonts-noto-color-emoji
 
-.PHONY: watch demo test bench bench-dashboard lab assets release clean-class clean help venv system gpu gpu-check gpu-wheels
+.PHONY: watch demo test bench bench-dashboard lab assets release clean-class clean help venv system gpu gpu-check gpu-wheels gpu-present
 
 help:
 	@echo "make demo   - set up everything, then release → class submits → autograde → feedback → summary"
@@ -96,9 +96,20 @@ $(STAMP)/gpu: $(STAMP)/venv requirements-gpu.txt | $(STAMP)
 	@$(PY) bench/gpu_check.py --frameworks || echo "make gpu: installed; no GPU is visible here to try it on"
 	@touch $@
 
-gpu: $(STAMP)/gpu
+# Asked first, before anything is installed: without an NVIDIA device the CUDA stack (about 12 GB) is not
+# worth downloading.  GPU_FORCE=1 installs anyway (e.g. to fill a wheel cache on a machine without one).
+gpu-present:
+	@if [ -z "$(GPU_FORCE)" ] && ! ls /dev/nvidia[0-9]* >/dev/null 2>&1 && ! nvidia-smi -L >/dev/null 2>&1; then \
+	  echo "no GPU here: no NVIDIA device is visible (/dev/nvidia*, nvidia-smi), so nothing was installed."; \
+	  echo "Run make gpu / make gpu-check on the GPU machine (docs/gpu.md); GPU_FORCE=1 installs anyway."; \
+	  exit 2; \
+	fi
 
-gpu-check: $(STAMP)/system $(STAMP)/gpu $(STAMP)/assets
+gpu: gpu-present
+	@$(MAKE) --no-print-directory $(STAMP)/gpu
+
+gpu-check: gpu-present
+	@$(MAKE) --no-print-directory $(STAMP)/system $(STAMP)/gpu $(STAMP)/assets
 	@$(PY) bench/gpu_check.py
 
 gpu-wheels: | $(STAMP)
