@@ -83,24 +83,11 @@ def _warm_argv(cmd) -> list | None:
 
 
 def warm_kernel_job(run: dict, argv: list, env: dict) -> dict:
-    """What a warm child needs to become this run's kernel: the same view, limits and environment as
-    the cold sandbox (sandbox.wrap), with its own folders and the runtime at its host path."""
+    """What a warm child needs to become this run's kernel: the cold sandbox's view, limits and environment,
+    with the runtime (the kernel's sockets) at its host path."""
+    from .warm.pool import child_job
     spec: sb.SandboxSpec = run["spec"]
-    size = int(spec.limits.disk_mb) * 2**20
-    fresh = [[p, size] for p in ("/tmp", "/home", "/dev/shm", *sb.scratch_folders(spec.public_data))]
-    runtime = str(spec.runtime)
-    return {"kind": "kernel", "argv": argv, "cwd": sb.SCRATCH, "env": {str(k): str(v) for k, v in env.items()},
-            "binds": [[str(spec.scratch), sb.SCRATCH], [str(spec.artifacts), sb.ARTIFACTS], [runtime, warm_pool_hold()]],
-            "fresh": fresh, "hide": [str(run["warm"].slots), *(str(h) for h in spec.hide)],
-            "mkdirs": [sb.HOME, runtime], "rebinds": [[warm_pool_hold(), runtime]],
-            "keep": [str(p) for p in sb.python_roots()],
-            "limits": {"address_space": int(sb.address_space_gb(spec.limits.memory_gb, spec.memory_caged) * 2**30),
-                       "cpu_seconds": int(spec.limits.cpu_seconds), "file_bytes": size}}
-
-
-def warm_pool_hold() -> str:
-    from .warm.pool import HOLD
-    return HOLD
+    return child_job("kernel", spec, argv, env, run["warm"].slots, hide=spec.hide, runtime_at_host=True)
 
 
 def _ignore_sigint():

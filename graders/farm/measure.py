@@ -400,21 +400,15 @@ def _execute_warm(parent, cmd, work: Path, out: Path, runtime: Path, settings: S
     sandbox below, without importing the framework again.  None when the parent cannot (cold path)."""
     from .warm import pool
 
-    hide = [str(parent.slots)]
+    hide = []
     if mode == "predict":          # as on the cold path: no public data, no labelled digits from packages
         hide += [sb.PUBLIC_DATA, *(str(p) for p in labelled_data_in_packages())]
-    size = 512 * 2**20
-    fresh = [[p, size] for p in ("/tmp", "/home", "/dev/shm", *sb.scratch_folders(Path(settings.public_data)))]
     spec = sb.SandboxSpec(scratch=work, artifacts=out, runtime=runtime, public_code=Path(settings.public_code),
                           public_data=Path(settings.public_data), language=settings.language, gpu=settings.gpu,
                           limits=sb.Limits(settings.memory_gb, settings.cpu_seconds, 1, 512, settings.max_pids))
     cage = sb.ProcessCage(f"measure-{work.name}", settings.max_pids, memory_gb=settings.memory_gb)
     spec.memory_caged = cage.memory_path is not None
-    job = {"kind": "script", "argv": cmd[1:], "cwd": sb.SCRATCH, "env": sb.kernel_env(spec),
-           "binds": [[str(work), sb.SCRATCH], [str(out), sb.ARTIFACTS]], "fresh": fresh, "hide": hide,
-           "mkdirs": [sb.HOME], "keep": [str(p) for p in sb.python_roots()],
-           "limits": {"address_space": int(sb.address_space_gb(settings.memory_gb, spec.memory_caged) * 2**30),
-                      "cpu_seconds": int(settings.cpu_seconds), "file_bytes": size}}
+    job = pool.child_job("script", spec, cmd[1:], sb.kernel_env(spec), parent.slots, hide=hide)
     started = time.monotonic()
     try:
         code, timed_out = parent.run(job, cage, settings.wall_seconds)

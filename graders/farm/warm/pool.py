@@ -346,6 +346,28 @@ def parent_for(modules: tuple, key: tuple, make) -> WarmParent:
         return parent
 
 
+def child_job(kind: str, spec: sb.SandboxSpec, argv: list, env: dict, slots: Path, hide=(),
+              runtime_at_host: bool = False) -> dict:
+    """What a fresh child needs to run `argv` with the cold sandbox's view of `spec` (sandbox.wrap): its
+    scratch at /submission and artifacts at /artifacts, fresh tmpfs over /tmp, /home, /dev/shm and the
+    public scratch folders, every job slot hidden, the Python installation kept, the same limits.
+    runtime_at_host: a kernel's runtime folder (its connection sockets) is put back at its host path."""
+    size = int(spec.limits.disk_mb) * 2**20
+    job = {"kind": kind, "argv": list(argv), "cwd": sb.SCRATCH, "env": {str(k): str(v) for k, v in env.items()},
+           "binds": [[str(spec.scratch), sb.SCRATCH], [str(spec.artifacts), sb.ARTIFACTS]],
+           "fresh": [[p, size] for p in ("/tmp", "/home", "/dev/shm", *sb.scratch_folders(spec.public_data))],
+           "hide": [str(slots), *(str(h) for h in hide)], "mkdirs": [sb.HOME],
+           "keep": [str(p) for p in sb.python_roots()],
+           "limits": {"address_space": int(sb.address_space_gb(spec.limits.memory_gb, spec.memory_caged) * 2**30),
+                      "cpu_seconds": int(spec.limits.cpu_seconds), "file_bytes": size}}
+    if runtime_at_host:
+        runtime = str(spec.runtime)
+        job["binds"].append([runtime, HOLD])
+        job["mkdirs"].append(runtime)
+        job["rebinds"] = [[HOLD, runtime]]
+    return job
+
+
 def close_all() -> None:
     with _PARENTS_LOCK:
         while _PARENTS:
