@@ -152,6 +152,31 @@ def assert_points(got: dict, expected: dict) -> None:
             assert got[check] == pytest.approx(want), (check, got[check], want)
 
 
+def class_points(cfg, assignment) -> dict:
+    """{student: {check: points}} of an assignment as graded in cfg's course."""
+    from graders import demo
+    return {s: {n: r["score"] for n, r in c.items()} for s, c in demo.check_results(cfg, assignment).items()}
+
+
+def assert_class_graded(cfg, assignment, klass) -> None:
+    """Every student of `klass` (a students module) has the expected points, and the gradebook holds every
+    graded cell of every student exactly once, with a total inside the expected range."""
+    got = class_points(cfg, assignment)
+    for student, expected in klass.EXPECTED.items():
+        assert_points(got[student], expected)
+    rows = json.loads(run_cli(["scores", "--json", "--assignment", assignment], cfg.root).stdout)
+    keys = [(r["student"], r["notebook"], r["cell"]) for r in rows]
+    assert len(keys) == len(set(keys)), "a grade is recorded twice"
+    n_cells = len({r["cell"] for r in rows})
+    for student in klass.EXPECTED:
+        mine = [r for r in rows if r["student"] == student]
+        assert len(mine) == n_cells, (student, len(mine), n_cells)
+        assert all(r["auto_score"] is not None for r in mine), student
+        low = sum(v[0] if isinstance(v, tuple) else v for v in klass.EXPECTED[student].values())
+        high = sum(v[1] if isinstance(v, tuple) else v for v in klass.EXPECTED[student].values())
+        assert low - 1e-9 <= sum(r["score"] for r in mine) <= high + 1e-9, student
+
+
 # ── services the farm tests grade through ───────────────────────────────────
 def free_port() -> int:
     import socket

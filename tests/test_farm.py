@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from conftest import assert_points, make_course, run_cli
+from conftest import assert_class_graded, assert_points, class_points, make_course, run_cli
 from graders import demo
 from graders.course import load_config
 from graders.exercises.keras_mnist import students as keras
@@ -24,41 +24,14 @@ def farm(graded_class):
     return cfg
 
 
-def _checks(cfg, assignment):
-    return {s: {n: r["score"] for n, r in c.items()} for s, c in demo.check_results(cfg, assignment).items()}
-
-
-def _gradebook_rows(cfg, assignment):
-    rows = json.loads(run_cli(["scores", "--json", "--assignment", assignment], cfg.root).stdout)
-    return rows
-
-
-def _assert_class(cfg, assignment, klass):
-    got = _checks(cfg, assignment)
-    for student, expected in klass.EXPECTED.items():
-        assert_points(got[student], expected)
-    # the gradebook holds every graded cell of every student exactly once
-    rows = _gradebook_rows(cfg, assignment)
-    keys = [(r["student"], r["notebook"], r["cell"]) for r in rows]
-    assert len(keys) == len(set(keys)), "a grade is recorded twice"
-    n_cells = len({r["cell"] for r in rows})
-    for student in klass.EXPECTED:
-        mine = [r for r in rows if r["student"] == student]
-        assert len(mine) == n_cells, (student, len(mine), n_cells)
-        assert all(r["auto_score"] is not None for r in mine), student
-        low = sum(v[0] if isinstance(v, tuple) else v for v in klass.EXPECTED[student].values())
-        high = sum(v[1] if isinstance(v, tuple) else v for v in klass.EXPECTED[student].values())
-        assert low - 1e-9 <= sum(r["score"] for r in mine) <= high + 1e-9, student
-
-
 def test_parallel_workers_grade_into_postgresql(farm, graded_class):
     proc = graded_class["batch"]
     assert int(proc.args[proc.args.index("--workers") + 1]) > 1          # graded by parallel grader processes
     # the broken file and the hanging notebook are reported; everybody else is graded
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "broken_json" in proc.stdout and "not a valid notebook" in proc.stdout
-    _assert_class(farm, "keras_mnist", keras)
-    hangs = _checks(farm, "keras_mnist")["hangs"]
+    assert_class_graded(farm, "keras_mnist", keras)
+    hangs = class_points(farm, "keras_mnist")["hangs"]
     assert hangs["trained"] == 0 and hangs["layers"] == 3          # the honest parts keep their points
     summary = json.loads((farm.root / "autograded/hangs/keras_mnist/keras_mnist.checks.json").read_text())
     assert summary["run"]["kernel_dead"] or summary["run"]["notebook_timed_out"] or \
@@ -66,11 +39,11 @@ def test_parallel_workers_grade_into_postgresql(farm, graded_class):
 
 
 def test_parallel_grades_equal_serial_grades(farm):
-    parallel = _checks(farm, "keras_mnist")
+    parallel = class_points(farm, "keras_mnist")
     proc = run_cli(["autograde", "keras_mnist", "--force", "--quiet", "--student", "ref", "--student", "wrong_loss",
                     "--student", "missing_softmax"], farm.root)
     assert "graded 3/3" in proc.stdout
-    serial = _checks(farm, "keras_mnist")
+    serial = class_points(farm, "keras_mnist")
     for student in ("ref", "wrong_loss", "missing_softmax"):
         assert serial[student] == parallel[student]
 
@@ -86,13 +59,13 @@ def test_rerun_skips_what_is_graded_and_unchanged(farm):
     assert f"{len(before)} unchanged since their last grading, skipped" in proc.stdout, proc.stdout
     # the submissions that failed (broken file) are tried again; the graded ones are not touched
     assert _graded_at(farm, "keras_mnist") == before
-    _assert_class(farm, "keras_mnist", keras)
+    assert_class_graded(farm, "keras_mnist", keras)
     # a new upload is graded again even without --force
     folder = farm.root / "submitted/not_trained/keras_mnist"
     demo.submit(farm, "keras_mnist", who={"not_trained": {**keras.REFERENCE}})
     proc = run_cli(["autograde", "keras_mnist", "--quiet", "--student", "not_trained", "--student", "ref"], farm.root)
     assert "1 unchanged" in proc.stdout
-    assert sum(_checks(farm, "keras_mnist")["not_trained"].values()) == 12
+    assert sum(class_points(farm, "keras_mnist")["not_trained"].values()) == 12
     demo.submit(farm, "keras_mnist", who={"not_trained": demo.students("keras_mnist")["not_trained"]})
     run_cli(["autograde", "keras_mnist", "--quiet", "--student", "not_trained"], farm.root)
     assert folder.is_dir()
@@ -105,7 +78,7 @@ def test_dask_cluster_runs_the_kernels(farm, dask_cluster):
         args += ["--student", s]
     proc = run_cli(args, farm.root)
     assert "graded 4/4" in proc.stdout
-    got = _checks(farm, "keras_mnist")
+    got = class_points(farm, "keras_mnist")
     for s in students:
         assert_points(got[s], keras.EXPECTED[s])
     used = set()
@@ -143,7 +116,7 @@ def test_reference_grades_are_the_same_on_gpu_and_cpu(tmp_path):
             run_cli(["release", assignment], root)
             demo.submit(cfg, assignment, who={"ref": demo.students(assignment)["ref"]})
             run_cli(["autograde", assignment, "--quiet"], root)
-            grades[(device, assignment)] = _checks(cfg, assignment)["ref"]
+            grades[(device, assignment)] = class_points(cfg, assignment)["ref"]
     for assignment in ("keras_mnist", "pytorch_mnist"):
         assert grades[("cuda", assignment)] == grades[("cpu", assignment)]
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, SESSION_LIMITS, assert_points, make_course, run_cli
+from conftest import REPO, SESSION_LIMITS, assert_class_graded, make_course, run_cli
 from graders import demo
 from graders.course import load_config
 from graders.exercises.concepts_quiz import students as quiz
@@ -34,27 +34,12 @@ def farm(tmp_path_factory, postgres_db):
     run_cli(["release", "concepts_quiz"], root)
     demo.submit(cfg, "concepts_quiz")
     run_cli(["autograde", "concepts_quiz", "--workers", "2", "--quiet"], root)
-    _assert_class(cfg, "concepts_quiz", quiz)
+    assert_class_graded(cfg, "concepts_quiz", quiz)
     return cfg
 
 
 def _only(students):
     return [a for s in students for a in ("--student", s)]
-
-
-def _assert_class(cfg, assignment, klass):
-    got = {s: {n: r["score"] for n, r in c.items()} for s, c in demo.check_results(cfg, assignment).items()}
-    for student, expected in klass.EXPECTED.items():
-        assert_points(got[student], expected)
-    # the gradebook holds every graded cell of every student exactly once
-    rows = json.loads(run_cli(["scores", "--json", "--assignment", assignment], cfg.root).stdout)
-    keys = [(r["student"], r["notebook"], r["cell"]) for r in rows]
-    assert len(keys) == len(set(keys)), "a grade is recorded twice"
-    n_cells = len({r["cell"] for r in rows})
-    for student in klass.EXPECTED:
-        mine = [r for r in rows if r["student"] == student]
-        assert len(mine) == n_cells, (student, len(mine), n_cells)
-        assert all(r["auto_score"] is not None for r in mine), student
 
 
 class _Batch:
@@ -113,7 +98,7 @@ def test_kill_9_of_the_runner_then_rerun_keeps_every_grade_once(farm):
     proc = run_cli(["autograde", "concepts_quiz", "--workers", "2", "--quiet", *_only(QUIZ_CLASS)], farm.root)
     assert f"{done_before} unchanged" in proc.stdout, proc.stdout
     assert f"graded {len(QUIZ_CLASS)}/{len(QUIZ_CLASS)}" in proc.stdout, proc.stdout
-    _assert_class(farm, "concepts_quiz", quiz)
+    assert_class_graded(farm, "concepts_quiz", quiz)
 
 
 def _grader_processes(runner_pid: int) -> list[int]:
@@ -206,4 +191,4 @@ def _three_grader_deaths(farm):
         ledger = json.loads((farm.root / f"autograded/{student}/concepts_quiz/.graded.json").read_text())
         assert ledger["graded_at"] > when, f"{student} was in flight when its process died but was not regraded"
     assert f"graded {n}/{n}" in output, output
-    _assert_class(farm, "concepts_quiz", quiz)
+    assert_class_graded(farm, "concepts_quiz", quiz)
