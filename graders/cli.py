@@ -16,6 +16,7 @@
   report [--out FILE] [--lang ko|en]              staff dashboard: one self-contained HTML file
   export --csv FILE                               grades as CSV for an LMS gradebook
   serve [--port N] [--host H] [--token T]         the dashboard live, read-only, behind a token
+  config [--schema [--markdown]]                  check course_config.py / print every setting it takes
 """
 from __future__ import annotations
 
@@ -386,6 +387,21 @@ def cmd_new_exercise(args) -> int:
     return 0
 
 
+def cmd_config(args) -> int:
+    if not args.schema:
+        cfg = _load(args)
+        print(f"{cfg.path}: valid ({len(cfg.assignments)} assignments)")
+        return 0
+    from .config_schema import markdown, reference
+    if args.markdown:
+        print(markdown(), end="")
+        return 0
+    for name, kind, default, meaning in reference():
+        default = default if default == "required" else f"default {default.strip('`')}"
+        print(f"{name}  [{kind}; {default}]\n    {meaning}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m graders", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -485,6 +501,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--token", help="access token (default: $DLCOURSE_DASHBOARD_TOKEN, else a random one, printed)")
     s.add_argument("--lang", choices=["ko", "en"], help="language shown first (default: LANGUAGE of the config)")
     s.set_defaults(fn=cmd_serve)
+
+    s = sub.add_parser("config", help="check course_config.py; --schema: the settings reference")
+    s.add_argument("--schema", action="store_true", help="print every setting: type, default, meaning")
+    s.add_argument("--markdown", action="store_true", help="with --schema: as the README's table")
+    s.set_defaults(fn=cmd_config)
 
     s = sub.add_parser("demo", help="run the whole flow on a simulated class")
     s.add_argument("assignment", nargs="?", help="only this assignment")

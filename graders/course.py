@@ -92,4 +92,4 @@ def _checked(cfg: CourseConfig, a: Assignment, scorer, default_points: dict) -> 
     defaults = {c.name: getattr(c, "visibility", "visible") for cell in scorer.cells for c in cell.checks}
     visibility = {check: a.visibility.get(check) or a.visibility.get(EVERY_CHECK) or cfg.visibility.get(check)
                   or defaults.get(check) or "visible" for check in sorted(expected)}
-    return dataclasses.replace(a, points=points, visibility=visibility)
+    return a.model_copy(update={"points": points, "visibility": visibility})
