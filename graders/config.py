@@ -148,7 +148,7 @@ def _message(path: Path, exc: ValidationError) -> str:
         shown = f"got {value!r}" + (f" of type {type(value).__name__}" if kind in _CONTAINERS else "")
         template = None if kind.endswith("_type") or item else info.get("problem")
         problem = template.format(value=value) if template else shown
-    setting = str(where[0]) + "".join(f"[{k!r}]" for k in where[1:])
+    setting = str(where[0]) + "".join(f"[{k!r}]" for k in where[1:]) if where else "(the whole file)"
     return f"{path}: setting {setting}: {problem}. Fix: {fix}"
 
 
