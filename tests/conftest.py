@@ -8,6 +8,7 @@ autograded in the sandbox and given feedback once per test session, through
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -150,6 +151,19 @@ def assert_points(got: dict, expected: dict) -> None:
             assert want[0] <= got[check] <= want[1], (check, got[check], want)
         else:
             assert got[check] == pytest.approx(want), (check, got[check], want)
+
+
+@contextlib.contextmanager
+def cold_course(cfg):
+    """cfg's course graded with SANDBOX['warm_parents'] off while the block runs: a cold sandbox per kernel and
+    per scoring job (farm/warm's design switched off, as staff can)."""
+    path = cfg.root / "course_config.py"
+    text = path.read_text()
+    path.write_text(text + "\nSANDBOX = {**SANDBOX, 'warm_parents': False}\n")
+    try:
+        yield
+    finally:
+        path.write_text(text)
 
 
 def class_points(cfg, assignment) -> dict:

@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from conftest import assert_class_graded, assert_points, class_points, make_course, run_cli
+from conftest import assert_class_graded, assert_points, class_points, cold_course, make_course, run_cli
 from graders import demo
 from graders.course import load_config
 from graders.exercises.keras_mnist import students as keras
@@ -38,14 +38,23 @@ def test_parallel_workers_grade_into_postgresql(farm, graded_class):
         "Timeout" in (farm.root / "autograded/hangs/keras_mnist/keras_mnist.ipynb").read_text()
 
 
-def test_parallel_grades_equal_serial_grades(farm):
+def test_serial_cold_grades_equal_parallel_warm_grades(farm):
+    """Three Keras students graded again by one grader process with warm parents off (a cold sandbox for each
+    kernel and each scoring job) get exactly the points the parallel batch gave them on the warm path."""
+    students = ("ref", "wrong_loss", "missing_softmax")
     parallel = class_points(farm, "keras_mnist")
-    proc = run_cli(["autograde", "keras_mnist", "--force", "--quiet", "--student", "ref", "--student", "wrong_loss",
-                    "--student", "missing_softmax"], farm.root)
+    for s in students:
+        run = json.loads((farm.root / f"autograded/{s}/keras_mnist/keras_mnist.checks.json").read_text())["run"]
+        assert run["warm"] is True and run["measure_paths"] == ["warm"], run        # the batch ran warm
+    with cold_course(farm):
+        only = [a for s in students for a in ("--student", s)]
+        proc = run_cli(["autograde", "keras_mnist", "--force", "--quiet", *only], farm.root)
     assert "graded 3/3" in proc.stdout
     serial = class_points(farm, "keras_mnist")
-    for student in ("ref", "wrong_loss", "missing_softmax"):
-        assert serial[student] == parallel[student]
+    for s in students:
+        run = json.loads((farm.root / f"autograded/{s}/keras_mnist/keras_mnist.checks.json").read_text())["run"]
+        assert not run.get("warm") and run["measure_paths"] == ["cold"], run         # this time cold
+        assert serial[s] == parallel[s], (s, serial[s], parallel[s])
 
 
 def _graded_at(cfg, assignment) -> dict:

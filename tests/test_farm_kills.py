@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, SESSION_LIMITS, assert_class_graded, make_course, run_cli
+from conftest import REPO, SESSION_LIMITS, assert_class_graded, cold_course, make_course, run_cli
 from graders import demo
 from graders.course import load_config
 from graders.exercises.concepts_quiz import students as quiz
@@ -144,24 +144,12 @@ def _student_in_kernel(pid: int) -> str | None:
     return None
 
 
-@contextlib.contextmanager
-def _cold(cfg):
-    """The farm's course graded with SANDBOX['warm_parents'] off while the block runs (the test picks the
-    grader process to kill by the student on its bwrap kernel's command line, which a warm kernel has not;
-    a warm parent's death is tested in test_warm.py)."""
-    path = cfg.root / "course_config.py"
-    text = path.read_text()
-    path.write_text(text + "\nSANDBOX = {**SANDBOX, 'warm_parents': False}\n")
-    try:
-        yield
-    finally:
-        path.write_text(text)
-
-
 def test_three_grader_deaths_charge_only_what_each_held(farm):
     """kill -9 of grader processes that each hold a different submission: each of those (and only those) is
     charged one attempt and graded again; the rest of the batch is not charged and is graded once."""
-    with _cold(farm):
+    # the victim is picked by the student on its bwrap kernel's command line, which a warm kernel has not
+    # (a warm parent's death is tested in test_warm.py)
+    with cold_course(farm):
         _three_grader_deaths(farm)
 
 
